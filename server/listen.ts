@@ -1,0 +1,141 @@
+/**
+ * One port for every protocol.
+ *
+ * Plaintext: native gRPC clients speak HTTP/2 with prior knowledge (h2c), while
+ * browsers and curl speak HTTP/1.1. Node's http2 server does not accept
+ * HTTP/1.1 without TLS, so a TCP server reads the first bytes of each
+ * connection and hands the socket to an HTTP/2 or an HTTP/1.1 server, both
+ * running Fastify's handler.
+ *
+ * TLS: ALPN negotiates h2 or http/1.1, which Node's secure http2 server does
+ * natively with allowHTTP1.
+ */
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { TlsConfig } from "./config.js";
+
+/** Fastify's handler: it serves HTTP/1.1 and HTTP/2 compatibility requests alike. */
+type RequestHandler = http.RequestListener;
+type Http2RequestHandler = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+
+/** What Fastify calls, beyond net.Server, to close connections on shutdown. */
+export interface OnePortServer extends net.Server {
+  closeIdleConnections(): void;
+  closeHttp2Sessions(): void;
+}
+
+/** The client connection preface every HTTP/2 connection starts with (RFC 9113, 3.4). */
+const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/** A client that connects but does not send its first bytes in time is dropped. */
+const FIRST_BYTES_TIMEOUT_MS = 10_000;
+
+/** Idle HTTP/1.1 keep-alive connections are closed after this (above common proxy defaults of 60 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 72_000;
+
+/** Request headers must arrive within this time (slow-loris guard). */
+const HEADERS_TIMEOUT_MS = 30_000;
+
+/** Creates Fastify's `serverFactory` for the configured transport. */
+export function createServerFactory(tls: TlsConfig | undefined) {
+  return (handler: RequestHandler): OnePortServer =>
+    tls ? createTlsServer(handler, tls) : createPlaintextServer(handler);
+}
+
+function createPlaintextServer(handler: RequestHandler): OnePortServer {
+  const h1 = http.createServer(
+    {
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      // Streams (ListUsers, Chat) may legitimately run for hours; deadlines are
+      // the client's business, carried by grpc-timeout / connect-timeout-ms.
+      requestTimeout: 0,
+    },
+    handler,
+  );
+  const h2 = http2.createServer({}, handler as unknown as Http2RequestHandler);
+  const sessions = trackSessions(h2);
+
+  const server = net.createServer((socket) => {
+    routeByPreface(socket, (isHttp2) => {
+      if (isHttp2) {
+        // The HTTP/2 session takes over the socket and first reads what is buffered.
+        h2.emit("connection", socket);
+      } else {
+        // The HTTP/1.1 parser reads new bytes straight from the socket's handle;
+        // resuming flushes the buffered first bytes to it before any new I/O.
+        h1.emit("connection", socket);
+        socket.resume();
+      }
+    });
+  });
+  return Object.assign(server, {
+    closeIdleConnections: () => h1.closeIdleConnections(),
+    closeHttp2Sessions: () => closeAll(sessions),
+  });
+}
+
+function createTlsServer(handler: RequestHandler, tls: TlsConfig): OnePortServer {
+  const server = http2.createSecureServer(
+    { cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
+    handler as unknown as Http2RequestHandler,
+  );
+  const sessions = trackSessions(server);
+  // Fastify falls back to waiting for connections when closeIdleConnections is
+  // missing; HTTP/1.1 sockets of a secure http2 server close with their requests.
+  return Object.assign(server as unknown as net.Server, {
+    closeIdleConnections: () => {},
+    closeHttp2Sessions: () => closeAll(sessions),
+  });
+}
+
+/**
+ * Waits for enough bytes to tell whether the client sent the HTTP/2 preface,
+ * then puts them back so the chosen server reads the connection from its start.
+ */
+function routeByPreface(socket: net.Socket, route: (isHttp2: boolean) => void): void {
+  let received: Buffer = Buffer.alloc(0);
+  const timer = setTimeout(() => socket.destroy(), FIRST_BYTES_TIMEOUT_MS);
+  const onData = (chunk: Buffer) => {
+    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    const compared = Math.min(received.length, HTTP2_PREFACE.length);
+    const prefaceSoFar = received.subarray(0, compared).equals(HTTP2_PREFACE.subarray(0, compared));
+    if (prefaceSoFar && received.length < HTTP2_PREFACE.length) {
+      return;
+    }
+    stop();
+    socket.pause();
+    socket.unshift(received);
+    route(prefaceSoFar);
+  };
+  const onEnd = () => {
+    stop();
+    socket.destroy();
+  };
+  const stop = () => {
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.off("error", onEnd);
+    socket.off("end", onEnd);
+  };
+  socket.on("data", onData);
+  socket.on("error", onEnd);
+  socket.on("end", onEnd);
+}
+
+function trackSessions(server: http2.Http2Server | http2.Http2SecureServer): Set<http2.ServerHttp2Session> {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  return sessions;
+}
+
+/** Sends GOAWAY: open streams finish, no new ones start. */
+function closeAll(sessions: Set<http2.ServerHttp2Session>): void {
+  for (const session of sessions) {
+    session.close();
+  }
+}

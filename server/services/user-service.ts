@@ -1,0 +1,263 @@
+/**
+ * UserService: accounts, paging, bulk import and the chat room.
+ * Protocol-agnostic: the same code answers gRPC, gRPC-Web and Connect.
+ */
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { availableParallelism } from "node:os";
+import { randomUUID } from "node:crypto";
+import {
+  ChatMessageSchema,
+  UserService,
+  type ChatMessage,
+  type CreateUserRequest,
+} from "../../gen/user/v1/user_pb.js";
+import { DuplicateUserError, type StoredUser, type UserCursor, type UserStore } from "../storage/store.js";
+import type { ChatRoom, ChatMember } from "./chat-room.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+import type { PasswordHasher } from "./password.js";
+import { checkEmail, checkId, checkPassword, checkUsername } from "./user-fields.js";
+import { toUserMessage } from "./user-message.js";
+
+/** ListUsers never sends more than this many users per page; 0 means all users. */
+export const MAX_PAGE_SIZE = 1000;
+/** Users read from storage per query while streaming: bounds memory per stream. */
+export const LIST_BATCH_SIZE = 500;
+/** CreateUsers accepts at most this many users per call. */
+export const MAX_IMPORT_SIZE = 10_000;
+/** Chat message text, in characters. */
+export const MAX_CHAT_TEXT_LENGTH = 1000;
+/** The trailer that carries the cursor of the next ListUsers page. */
+export const NEXT_PAGE_TOKEN_TRAILER = "next-page-token";
+
+const DEFAULT_ROLES: readonly string[] = ["user"];
+// One scrypt per core at a time: enough to keep every core busy while a
+// cancelled import stops after the hashes already running.
+const HASH_CONCURRENCY = availableParallelism();
+
+export interface UserServiceDeps {
+  readonly store: UserStore;
+  readonly hasher: PasswordHasher;
+  readonly room: ChatRoom;
+}
+
+export function createUserService({ store, hasher, room }: UserServiceDeps): ServiceImpl<typeof UserService> {
+  return {
+    async getUser(req) {
+      return toUserMessage(await findUser(store, checkId(req.id)));
+    },
+
+    async createUser(req) {
+      const user = await newUser(hasher, checkNewUser(req));
+      try {
+        await store.create(user);
+      } catch (e) {
+        throw alreadyExists(e, user);
+      }
+      return toUserMessage(user);
+    },
+
+    async updateUser(req) {
+      const id = checkId(req.id);
+      const patch = {
+        username: req.username === undefined ? undefined : checkUsername(req.username),
+        email: req.email === undefined ? undefined : checkEmail(req.email),
+      };
+      let updated: StoredUser | undefined;
+      try {
+        updated = await store.update(id, patch);
+      } catch (e) {
+        throw alreadyExists(e, patch);
+      }
+      return toUserMessage(updated ?? notFound(id));
+    },
+
+    async deleteUser(req) {
+      const id = checkId(req.id);
+      if (!(await store.delete(id))) {
+        notFound(id);
+      }
+      return { success: true };
+    },
+
+    async *listUsers(req, ctx) {
+      if (req.pageSize < 0) {
+        throw new ConnectError("page_size must not be negative (0 lists every user)", Code.InvalidArgument);
+      }
+      let cursor = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
+      let remaining = req.pageSize === 0 ? Infinity : Math.min(req.pageSize, MAX_PAGE_SIZE);
+      for (;;) {
+        // One more than the page needs tells whether a next page exists.
+        const want = Math.min(LIST_BATCH_SIZE, remaining + 1);
+        ctx.signal.throwIfAborted();
+        const batch = await store.listPage(cursor, want);
+        for (const user of batch) {
+          if (remaining === 0) {
+            ctx.responseTrailer.set(NEXT_PAGE_TOKEN_TRAILER, encodePageToken(cursor as UserCursor));
+            return;
+          }
+          // Each yield waits until the client has room for the message, so a
+          // slow reader pauses the database reads instead of filling memory.
+          yield toUserMessage(user);
+          remaining--;
+          cursor = user;
+        }
+        if (batch.length < want) {
+          return;
+        }
+      }
+    },
+
+    async createUsers(requests, ctx) {
+      const entries = await readImport(requests);
+      const users = await hashAll(hasher, entries, ctx);
+      try {
+        await store.createMany(users);
+      } catch (e) {
+        if (e instanceof DuplicateUserError && e.index !== undefined) {
+          throw atEntry(e.index, alreadyExists(e, users[e.index]!));
+        }
+        throw e;
+      }
+      return { users: users.map(toUserMessage), count: users.length };
+    },
+
+    async *chat(requests, ctx) {
+      const member = room.join(ctx.signal);
+      void relayToRoom(requests, member, room);
+      yield* member;
+    },
+  };
+}
+
+interface NewUserFields {
+  readonly username: string;
+  readonly email: string;
+  readonly password: string;
+}
+
+function checkNewUser(req: CreateUserRequest): NewUserFields {
+  return {
+    username: checkUsername(req.username),
+    email: checkEmail(req.email),
+    password: checkPassword(req.password),
+  };
+}
+
+async function newUser(hasher: PasswordHasher, fields: NewUserFields): Promise<StoredUser> {
+  return {
+    id: randomUUID(),
+    username: fields.username,
+    email: fields.email,
+    passwordHash: await hasher.hash(fields.password),
+    createdAt: Math.floor(Date.now() / 1000),
+    roles: DEFAULT_ROLES,
+  };
+}
+
+async function findUser(store: UserStore, id: string): Promise<StoredUser> {
+  return (await store.get(id)) ?? notFound(id);
+}
+
+function notFound(id: string): never {
+  throw new ConnectError(`no user has id ${id}`, Code.NotFound);
+}
+
+/** Turns a storage uniqueness clash into ALREADY_EXISTS naming the taken value. */
+function alreadyExists(e: unknown, attempted: { username?: string; email?: string }): unknown {
+  if (!(e instanceof DuplicateUserError)) {
+    return e;
+  }
+  return new ConnectError(`${e.field} "${attempted[e.field]}" is already taken`, Code.AlreadyExists);
+}
+
+/** Prefixes an error with the import entry it concerns. */
+function atEntry(index: number, e: unknown): unknown {
+  if (!(e instanceof ConnectError)) {
+    return e;
+  }
+  return new ConnectError(`entry ${index}: ${e.rawMessage}`, e.code);
+}
+
+/**
+ * Reads and checks every import entry before anything is hashed or stored,
+ * so a bad entry fails the call early and an over-long stream is cut off at the cap.
+ */
+async function readImport(requests: AsyncIterable<CreateUserRequest>): Promise<NewUserFields[]> {
+  const entries: NewUserFields[] = [];
+  const usernames = new Map<string, number>();
+  const emails = new Map<string, number>();
+  for await (const req of requests) {
+    const index = entries.length;
+    if (index === MAX_IMPORT_SIZE) {
+      throw new ConnectError(
+        `CreateUsers accepts at most ${MAX_IMPORT_SIZE} users per call: split the import into several calls`,
+        Code.ResourceExhausted,
+      );
+    }
+    let entry: NewUserFields;
+    try {
+      entry = checkNewUser(req);
+    } catch (e) {
+      throw atEntry(index, e);
+    }
+    claimOnce(usernames, entry.username, "username", index);
+    claimOnce(emails, entry.email, "email", index);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+function claimOnce(seen: Map<string, number>, value: string, field: string, index: number): void {
+  const key = value.toLowerCase();
+  const first = seen.get(key);
+  if (first !== undefined) {
+    throw new ConnectError(
+      `entry ${index}: ${field} "${value}" already appears at entry ${first} of this import`,
+      Code.AlreadyExists,
+    );
+  }
+  seen.set(key, index);
+}
+
+async function hashAll(hasher: PasswordHasher, entries: NewUserFields[], ctx: HandlerContext): Promise<StoredUser[]> {
+  const users = new Array<StoredUser>(entries.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < entries.length) {
+      ctx.signal.throwIfAborted();
+      const index = next++;
+      users[index] = await newUser(hasher, entries[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, entries.length) }, worker));
+  return users;
+}
+
+/** Broadcasts what the client sends until it stops sending; a bad message ends its stream. */
+async function relayToRoom(requests: AsyncIterable<ChatMessage>, member: ChatMember, room: ChatRoom): Promise<void> {
+  try {
+    for await (const message of requests) {
+      room.broadcast(
+        create(ChatMessageSchema, {
+          userId: message.userId,
+          text: checkChatText(message.text),
+          timestamp: BigInt(Date.now()),
+        }),
+      );
+    }
+    member.end();
+  } catch (e) {
+    member.fail(e);
+  }
+}
+
+function checkChatText(text: string): string {
+  if (text.trim() === "") {
+    throw new ConnectError("text must not be empty", Code.InvalidArgument);
+  }
+  if (text.length > MAX_CHAT_TEXT_LENGTH) {
+    throw new ConnectError(`text must be at most ${MAX_CHAT_TEXT_LENGTH} characters`, Code.InvalidArgument);
+  }
+  return text;
+}

@@ -1,0 +1,4 @@
+import { createMemoryStore } from "../memory.js";
+import { describeStoreContract } from "./store-contract.js";
+
+describeStoreContract("memory", createMemoryStore);
