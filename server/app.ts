@@ -12,6 +12,7 @@ import { ChatRoom } from "./services/chat-room.js";
 import { createScryptHasher } from "./services/password.js";
 import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
+import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
 import { notFoundHandler } from "./transport/not-found.js";
 
 export interface AppOptions {
@@ -31,6 +32,8 @@ export async function createApp({ config, store }: AppOptions): Promise<FastifyI
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
   app.addHook("onClose", () => store.close());
+
+  app.addHook("onRoute", guardBidiRoutes([UserService]));
 
   const room = new ChatRoom();
   const hasher = createScryptHasher(config.passwordHashCost);

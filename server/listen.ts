@@ -44,16 +44,8 @@ export function createServerFactory(tls: TlsConfig | undefined) {
 }
 
 function createPlaintextServer(handler: RequestHandler): OnePortServer {
-  const h1 = http.createServer(
-    {
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      headersTimeout: HEADERS_TIMEOUT_MS,
-      // Streams (ListUsers, Chat) may legitimately run for hours; deadlines are
-      // the client's business, carried by grpc-timeout / connect-timeout-ms.
-      requestTimeout: 0,
-    },
-    handler,
-  );
+  const h1 = http.createServer(handler);
+  applyHttp1Timeouts(h1);
   const h2 = http2.createServer({}, handler as unknown as Http2RequestHandler);
   const sessions = trackSessions(h2);
 
@@ -70,6 +62,11 @@ function createPlaintextServer(handler: RequestHandler): OnePortServer {
       }
     });
   });
+  // The HTTP/1.1 server never listens itself, but its connection tracking
+  // (which enforces headersTimeout and finds idle connections to close on
+  // shutdown) starts on 'listening' and stops on close.
+  server.once("listening", () => h1.emit("listening"));
+  server.once("close", () => h1.close());
   return Object.assign(server, {
     closeIdleConnections: () => h1.closeIdleConnections(),
     closeHttp2Sessions: () => closeAll(sessions),
@@ -81,13 +78,24 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig): OnePortServer
     { cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
     handler as unknown as Http2RequestHandler,
   );
+  // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1
+  // machinery, which reads these limits from the server itself.
+  applyHttp1Timeouts(server as unknown as http.Server);
   const sessions = trackSessions(server);
-  // Fastify falls back to waiting for connections when closeIdleConnections is
-  // missing; HTTP/1.1 sockets of a secure http2 server close with their requests.
   return Object.assign(server as unknown as net.Server, {
-    closeIdleConnections: () => {},
+    // The same HTTP/1.1 connection list backs these connections; Http2SecureServer
+    // only lacks the method.
+    closeIdleConnections: () => http.Server.prototype.closeIdleConnections.call(server),
     closeHttp2Sessions: () => closeAll(sessions),
   });
+}
+
+function applyHttp1Timeouts(server: http.Server): void {
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  // Streams (ListUsers, Chat) may legitimately run for hours; deadlines are
+  // the client's business, carried by grpc-timeout / connect-timeout-ms.
+  server.requestTimeout = 0;
 }
 
 /**
