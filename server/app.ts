@@ -2,6 +2,7 @@
  * Builds the Fastify application: the RPC routes with their interceptors on
  * the one-port server. Listening is left to the caller (main.ts or a test).
  */
+import { Code, ConnectError } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { UserService } from "../gen/user/v1/user_pb.js";
@@ -42,6 +43,9 @@ export async function createApp({ config, store }: AppOptions): Promise<FastifyI
     interceptors: [createInternalErrorsInterceptor(app.log)],
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
+    // Closing waits for calls in flight; streams (Chat) could run forever.
+    shutdownTimeoutMs: config.shutdownGraceMs,
+    shutdownError: new ConnectError("the server is shutting down: retry the call", Code.Unavailable),
   });
   app.setNotFoundHandler(notFoundHandler);
   return app;

@@ -25,6 +25,8 @@ export interface Config {
   readonly maxTimeoutMs: number;
   /** scrypt cost as log2(N); each step doubles hashing time and memory. */
   readonly passwordHashCost: number;
+  /** On shutdown, calls still running after this are ended with UNAVAILABLE. */
+  readonly shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -43,6 +45,7 @@ export function loadConfig(env: Env = process.env): Config {
     readMaxBytes: integer(env, "READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
     maxTimeoutMs: integer(env, "MAX_TIMEOUT_MS", 24 * 60 * 60 * 1000, 1, 0x7fffffff),
     passwordHashCost: integer(env, "PASSWORD_HASH_COST", 15, 10, 20),
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
   };
 }
 

@@ -68,7 +68,7 @@ function createPlaintextServer(handler: RequestHandler): OnePortServer {
   server.once("listening", () => h1.emit("listening"));
   server.once("close", () => h1.close());
   return Object.assign(server, {
-    closeIdleConnections: () => h1.closeIdleConnections(),
+    closeIdleConnections: () => keepClosingIdle(server, () => h1.closeIdleConnections()),
     closeHttp2Sessions: () => closeAll(sessions),
   });
 }
@@ -85,7 +85,8 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig): OnePortServer
   return Object.assign(server as unknown as net.Server, {
     // The same HTTP/1.1 connection list backs these connections; Http2SecureServer
     // only lacks the method.
-    closeIdleConnections: () => http.Server.prototype.closeIdleConnections.call(server),
+    closeIdleConnections: () =>
+      keepClosingIdle(server, () => http.Server.prototype.closeIdleConnections.call(server)),
     closeHttp2Sessions: () => closeAll(sessions),
   });
 }
@@ -139,6 +140,17 @@ function trackSessions(server: http2.Http2Server | http2.Http2SecureServer): Set
     session.once("close", () => sessions.delete(session));
   });
   return sessions;
+}
+
+/**
+ * Closes idle HTTP/1.1 connections now and, until the server has closed, those
+ * that become idle later: a connection busy with a stream at shutdown would
+ * otherwise stay open for its whole keep-alive timeout once the stream ends.
+ */
+function keepClosingIdle(server: net.Server, closeIdle: () => void): void {
+  closeIdle();
+  const timer = setInterval(closeIdle, 250).unref();
+  server.once("close", () => clearInterval(timer));
 }
 
 /** Sends GOAWAY: open streams finish, no new ones start. */

@@ -1,0 +1,57 @@
+/**
+ * Closing the server does not wait forever on streams that never end: after
+ * the grace period they end with UNAVAILABLE and the port closes.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createWritableIterable } from "@connectrpc/connect/protocol";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { UserService, type ChatMessage } from "../../gen/user/v1/user_pb.js";
+import { startServer } from "../support/start-server.js";
+
+describe("shutdown", () => {
+  it("ends open Chat streams with UNAVAILABLE after the grace period and closes", async () => {
+    const server = await startServer({ env: { SHUTDOWN_GRACE_MS: "300" } });
+    const transports = [
+      createGrpcTransport({ baseUrl: server.baseUrl }),
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2" }),
+    ];
+    const outcomes = transports.map(async (transport) => {
+      const requests = createWritableIterable<Partial<ChatMessage>>();
+      const responses = createClient(UserService, transport).chat(requests)[Symbol.asyncIterator]();
+      await requests.write({ userId: "u", text: "hello" });
+      await responses.next();
+      // Keep the stream open (never close `requests`) and read until it ends.
+      try {
+        while (!(await responses.next()).done);
+      } catch (e) {
+        return ConnectError.from(e);
+      }
+      return assert.fail("the stream should have failed");
+    });
+    // Both streams are open once each got its first message back.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await server.close();
+    const elapsed = Date.now() - started;
+    for (const error of await Promise.all(outcomes)) {
+      assert.equal(error.code, Code.Unavailable);
+      assert.match(error.rawMessage, /shutting down/);
+    }
+    assert.ok(elapsed < 5_000, `close took ${elapsed} ms`);
+  });
+
+  it("lets a keep-alive HTTP/1.1 connection close with the server", async () => {
+    const server = await startServer();
+    const response = await fetch(`${server.baseUrl}/user.v1.UserService/GetUser`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    await response.text();
+    const started = Date.now();
+    await server.close();
+    assert.ok(Date.now() - started < 2_000);
+  });
+});
