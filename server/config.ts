@@ -36,11 +36,13 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
+  // Where the server keeps its files: the SQLite database by default.
+  const dataDir = env.DATA_DIR || "./data";
   return {
     host: env.HOST || "0.0.0.0",
     port: integer(env, "PORT", 8080, 0, 65535),
     tls: loadTls(env),
-    storage: loadStorage(env),
+    storage: loadStorage(env, dataDir),
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     readMaxBytes: integer(env, "READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
     maxTimeoutMs: integer(env, "MAX_TIMEOUT_MS", 24 * 60 * 60 * 1000, 1, 0x7fffffff),
@@ -49,12 +51,12 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-function loadStorage(env: Env): StorageConfig {
+function loadStorage(env: Env, dataDir: string): StorageConfig {
   const kind = oneOf(env, "STORAGE", "sqlite", ["sqlite", "memory"]);
   if (kind === "memory") {
     return { kind };
   }
-  return { kind, path: env.DATABASE_PATH || "./data/users.db" };
+  return { kind, path: env.DATABASE_PATH || `${dataDir}/users.db` };
 }
 
 function loadTls(env: Env): TlsConfig | undefined {

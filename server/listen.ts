@@ -14,6 +14,7 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { TlsConfig } from "./config.js";
+import { GrpcMessageFixingResponse } from "./transport/grpc-status.js";
 
 /** Fastify's handler: it serves HTTP/1.1 and HTTP/2 compatibility requests alike. */
 type RequestHandler = http.RequestListener;
@@ -37,6 +38,11 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** Request headers must arrive within this time (slow-loris guard). */
 const HEADERS_TIMEOUT_MS = 30_000;
 
+const HTTP2_OPTIONS: http2.ServerOptions = {
+  // Node's typing wants a class generic over the request type; ours serves any.
+  Http2ServerResponse: GrpcMessageFixingResponse as typeof http2.Http2ServerResponse,
+};
+
 /** Creates Fastify's `serverFactory` for the configured transport. */
 export function createServerFactory(tls: TlsConfig | undefined) {
   return (handler: RequestHandler): OnePortServer =>
@@ -46,7 +52,7 @@ export function createServerFactory(tls: TlsConfig | undefined) {
 function createPlaintextServer(handler: RequestHandler): OnePortServer {
   const h1 = http.createServer(handler);
   applyHttp1Timeouts(h1);
-  const h2 = http2.createServer({}, handler as unknown as Http2RequestHandler);
+  const h2 = http2.createServer(HTTP2_OPTIONS, handler as unknown as Http2RequestHandler);
   const sessions = trackSessions(h2);
 
   const server = net.createServer((socket) => {
@@ -75,7 +81,7 @@ function createPlaintextServer(handler: RequestHandler): OnePortServer {
 
 function createTlsServer(handler: RequestHandler, tls: TlsConfig): OnePortServer {
   const server = http2.createSecureServer(
-    { cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
+    { ...HTTP2_OPTIONS, cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
     handler as unknown as Http2RequestHandler,
   );
   // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1

@@ -6,6 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { availableParallelism } from "node:os";
 import { randomUUID } from "node:crypto";
+import { setImmediate } from "node:timers/promises";
 import {
   ChatMessageSchema,
   UserService,
@@ -105,6 +106,10 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
         if (batch.length < want) {
           return;
         }
+        // Storage calls may be synchronous (SQLite) and socket writes return at
+        // once while the kernel takes bytes: without this turn a fast reader
+        // would hold the event loop for the whole stream.
+        await setImmediate();
       }
     },
 

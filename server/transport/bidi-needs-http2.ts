@@ -9,6 +9,7 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from "fastify";
+import { sendGrpcTrailersOnly } from "./grpc-status.js";
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(?:-web)?(?:[+;]|$)/i;
 const CONNECT_STREAM_CONTENT_TYPE = /^application\/connect\+/i;
@@ -38,13 +39,7 @@ function refuseOverHttp1(request: FastifyRequest, reply: FastifyReply, done: Hoo
   const contentType = request.headers["content-type"] ?? "";
   const message = `${request.url.split("?", 1)[0]} is a bidirectional stream, which needs HTTP/2; this request came over HTTP/1.1`;
   if (GRPC_CONTENT_TYPE.test(contentType)) {
-    // gRPC-Web allows a trailers-only response: the status in the headers.
-    void reply
-      .code(200)
-      .header("content-type", contentType)
-      .header("grpc-status", String(UNIMPLEMENTED))
-      .header("grpc-message", encodeURIComponent(message))
-      .send();
+    sendGrpcTrailersOnly(reply, contentType, UNIMPLEMENTED, message);
   } else if (CONNECT_STREAM_CONTENT_TYPE.test(contentType)) {
     // Connect streams report errors in the end-of-stream message, with HTTP 200.
     const endStream = Buffer.from(JSON.stringify({ error: { code: "unimplemented", message } }));

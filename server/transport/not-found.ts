@@ -7,22 +7,23 @@
  * (code unimplemented); anything else a plain 404.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { sendGrpcTrailersOnly } from "./grpc-status.js";
 
 const GRPC_CONTENT_TYPE = /^application\/grpc(-web)?(?:[+;]|$)/i;
 const CONNECT_CONTENT_TYPE = /^application\/(?:connect\+)?(?:json|proto)(?:;|$)/i;
-const UNIMPLEMENTED = "12";
+const UNIMPLEMENTED = 12;
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
   const path = request.url.split("?", 1)[0];
   const contentType = request.headers["content-type"] ?? "";
   const grpc = GRPC_CONTENT_TYPE.exec(contentType);
   if (grpc !== null) {
-    void reply
-      .code(200)
-      .header("content-type", grpc[1] ? "application/grpc-web+proto" : "application/grpc+proto")
-      .header("grpc-status", UNIMPLEMENTED)
-      .header("grpc-message", encodeURIComponent(`unknown method ${path}`))
-      .send();
+    sendGrpcTrailersOnly(
+      reply,
+      grpc[1] ? "application/grpc-web+proto" : "application/grpc+proto",
+      UNIMPLEMENTED,
+      `unknown method ${path}`,
+    );
     return;
   }
   const connect = CONNECT_CONTENT_TYPE.test(contentType) || request.headers["connect-protocol-version"] !== undefined;
