@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 export interface TlsConfig {
   readonly cert: Buffer;
   readonly key: Buffer;
+  /** When set, clients must present a certificate signed by one of these CAs (mTLS). */
+  readonly clientCa: Buffer | undefined;
 }
 
 export type StorageConfig =
@@ -62,13 +64,21 @@ function loadStorage(env: Env, dataDir: string): StorageConfig {
 function loadTls(env: Env): TlsConfig | undefined {
   const certPath = env.TLS_CERT;
   const keyPath = env.TLS_KEY;
+  const clientCaPath = env.TLS_CLIENT_CA;
   if (!certPath && !keyPath) {
+    if (clientCaPath) {
+      throw new ConfigError("TLS_CLIENT_CA needs TLS_CERT and TLS_KEY: client certificates are checked over TLS");
+    }
     return undefined;
   }
   if (!certPath || !keyPath) {
     throw new ConfigError("TLS_CERT and TLS_KEY must be set together");
   }
-  return { cert: readFileSync(certPath), key: readFileSync(keyPath) };
+  return {
+    cert: readFileSync(certPath),
+    key: readFileSync(keyPath),
+    clientCa: clientCaPath ? readFileSync(clientCaPath) : undefined,
+  };
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

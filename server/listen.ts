@@ -81,7 +81,16 @@ function createPlaintextServer(handler: RequestHandler): OnePortServer {
 
 function createTlsServer(handler: RequestHandler, tls: TlsConfig): OnePortServer {
   const server = http2.createSecureServer(
-    { ...HTTP2_OPTIONS, cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
+    {
+      ...HTTP2_OPTIONS,
+      cert: tls.cert,
+      key: tls.key,
+      minVersion: "TLSv1.2",
+      allowHTTP1: true,
+      ALPNProtocols: ["h2", "http/1.1"],
+      // mTLS: the handshake fails for a client without a certificate from these CAs.
+      ...(tls.clientCa && { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
+    },
     handler as unknown as Http2RequestHandler,
   );
   // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1

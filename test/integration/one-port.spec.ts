@@ -3,15 +3,12 @@
  * by the HTTP/2 connection preface), h2 and http/1.1 over TLS (told apart by ALPN).
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import tls from "node:tls";
 import { after, before, describe, it } from "node:test";
+import { makeDevCerts, type DevCerts } from "../support/dev-certs.js";
 import { startServer, type TestServer } from "../support/start-server.js";
 
 const LIST_USERS = "/user.v1.UserService/ListUsers";
@@ -107,22 +104,17 @@ describe("one port in plaintext", () => {
 
 describe("one port with TLS", () => {
   let server: TestServer;
-  let dir: string;
+  let certs: DevCerts;
   let ca: Buffer;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "tls-"));
-    const cert = join(dir, "cert.pem");
-    const key = join(dir, "key.pem");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"], { stdio: "pipe" });
-    server = await startServer({ env: { TLS_CERT: cert, TLS_KEY: key } });
-    ca = (await import("node:fs")).readFileSync(cert);
+    certs = makeDevCerts();
+    ca = certs.ca;
+    server = await startServer({ env: { TLS_CERT: certs.paths.serverCert, TLS_KEY: certs.paths.serverKey } });
   });
   after(async () => {
     await server?.close();
-    rmSync(dir, { recursive: true, force: true });
+    certs?.remove();
   });
 
   it("negotiates h2 and http/1.1 with ALPN", async () => {
