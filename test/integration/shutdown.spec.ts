@@ -4,10 +4,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
-import { UserService, type ChatMessage } from "../../gen/user/v1/user_pb.js";
+import { UserService, type ChatMessageSchema } from "../../gen/user/v1/user_pb.js";
 import { startServer } from "../support/start-server.js";
 
 describe("shutdown", () => {
@@ -18,7 +19,7 @@ describe("shutdown", () => {
       createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2" }),
     ];
     const outcomes = transports.map(async (transport) => {
-      const requests = createWritableIterable<Partial<ChatMessage>>();
+      const requests = createWritableIterable<MessageInitShape<typeof ChatMessageSchema>>();
       const responses = createClient(UserService, transport).chat(requests)[Symbol.asyncIterator]();
       await requests.write({ userId: "u", text: "hello" });
       await responses.next();
