@@ -6,13 +6,14 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file auth/v1/auth.proto.
  */
 export const file_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChJhdXRoL3YxL2F1dGgucHJvdG8SB2F1dGgudjEiMgoMTG9naW5SZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhAKCHBhc3N3b3JkGAIgASgJIjkKDUxvZ2luUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCmV4cGlyZXNfYXQYAiABKAMyRQoLQXV0aFNlcnZpY2USNgoFTG9naW4SFS5hdXRoLnYxLkxvZ2luUmVxdWVzdBoWLmF1dGgudjEuTG9naW5SZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChJhdXRoL3YxL2F1dGgucHJvdG8SB2F1dGgudjEiRwoMTG9naW5SZXF1ZXN0EhgKCHVzZXJuYW1lGAEgASgJQga6SAPIAQESHQoIcGFzc3dvcmQYAiABKAlCC7pICMgBAXIDGIAIIjkKDUxvZ2luUmVzcG9uc2USFAoMYWNjZXNzX3Rva2VuGAEgASgJEhIKCmV4cGlyZXNfYXQYAiABKAMyRQoLQXV0aFNlcnZpY2USNgoFTG9naW4SFS5hdXRoLnYxLkxvZ2luUmVxdWVzdBoWLmF1dGgudjEuTG9naW5SZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate]);
 
 /**
  * Credentials of an existing user.
@@ -21,14 +22,14 @@ export const file_auth_v1_auth: GenFile = /*@__PURE__*/
  */
 export type LoginRequest = Message<"auth.v1.LoginRequest"> & {
   /**
-   * The user's username.
+   * The user's username; required.
    *
    * @generated from field: string username = 1;
    */
   username: string;
 
   /**
-   * The user's password.
+   * The user's password; required, at most 1024 characters.
    *
    * @generated from field: string password = 2;
    */

@@ -6,13 +6,14 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file user/v1/user.proto.
  */
 export const file_user_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChJ1c2VyL3YxL3VzZXIucHJvdG8SB3VzZXIudjEiVgoEVXNlchIKCgJpZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgpjcmVhdGVkX2F0GAQgASgDEg0KBXJvbGVzGAUgAygJIhwKDkdldFVzZXJSZXF1ZXN0EgoKAmlkGAEgASgJIkYKEUNyZWF0ZVVzZXJSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEg0KBWVtYWlsGAIgASgJEhAKCHBhc3N3b3JkGAMgASgJImEKEVVwZGF0ZVVzZXJSZXF1ZXN0EgoKAmlkGAEgASgJEhUKCHVzZXJuYW1lGAIgASgJSACIAQESEgoFZW1haWwYAyABKAlIAYgBAUILCglfdXNlcm5hbWVCCAoGX2VtYWlsIh8KEURlbGV0ZVVzZXJSZXF1ZXN0EgoKAmlkGAEgASgJIiUKEkRlbGV0ZVVzZXJSZXNwb25zZRIPCgdzdWNjZXNzGAEgASgIIjkKEExpc3RVc2Vyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkiQgoTQ3JlYXRlVXNlcnNSZXNwb25zZRIcCgV1c2VycxgBIAMoCzINLnVzZXIudjEuVXNlchINCgVjb3VudBgCIAEoBSI/CgtDaGF0TWVzc2FnZRIPCgd1c2VyX2lkGAEgASgJEgwKBHRleHQYAiABKAkSEQoJdGltZXN0YW1wGAMgASgDMroDCgtVc2VyU2VydmljZRI2CgdHZXRVc2VyEhcudXNlci52MS5HZXRVc2VyUmVxdWVzdBoNLnVzZXIudjEuVXNlciIDkAIBEjcKCkNyZWF0ZVVzZXISGi51c2VyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0Gg0udXNlci52MS5Vc2VyEjcKClVwZGF0ZVVzZXISGi51c2VyLnYxLlVwZGF0ZVVzZXJSZXF1ZXN0Gg0udXNlci52MS5Vc2VyEkUKCkRlbGV0ZVVzZXISGi51c2VyLnYxLkRlbGV0ZVVzZXJSZXF1ZXN0GhsudXNlci52MS5EZWxldGVVc2VyUmVzcG9uc2USNwoJTGlzdFVzZXJzEhkudXNlci52MS5MaXN0VXNlcnNSZXF1ZXN0Gg0udXNlci52MS5Vc2VyMAESSQoLQ3JlYXRlVXNlcnMSGi51c2VyLnYxLkNyZWF0ZVVzZXJSZXF1ZXN0GhwudXNlci52MS5DcmVhdGVVc2Vyc1Jlc3BvbnNlKAESNgoEQ2hhdBIULnVzZXIudjEuQ2hhdE1lc3NhZ2UaFC51c2VyLnYxLkNoYXRNZXNzYWdlKAEwAWIGcHJvdG8z");
+  fileDesc("ChJ1c2VyL3YxL3VzZXIucHJvdG8SB3VzZXIudjEiVgoEVXNlchIKCgJpZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgpjcmVhdGVkX2F0GAQgASgDEg0KBXJvbGVzGAUgAygJIikKDkdldFVzZXJSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASK0BQoRQ3JlYXRlVXNlclJlcXVlc3QSsgEKCHVzZXJuYW1lGAEgASgJQp8BukibAboBlwEKD3VzZXJuYW1lLmZvcm1hdBI+bXVzdCBiZSAzIHRvIDMyIGNoYXJhY3RlcnMgb2YgbGV0dGVycywgZGlnaXRzLCAiXyIsICIuIiBvciAiLSIaRHRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHInXlxzKlthLXpBLVowLTlfLi1dezMsMzJ9XHMqJCcpEssDCgVlbWFpbBgCIAEoCUK7A7pItwO6AfsBCgxlbWFpbC5mb3JtYXQSMG11c3QgYmUgYW4gZW1haWwgYWRkcmVzcyBzdWNoIGFzIGFkYUBleGFtcGxlLmNvbRq4AXRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHIiXlxzKltBLVphLXowLTkhIyQlJicqKy89P15fYHt8fX4tXSsoPzpcLltBLVphLXowLTkhIyQlJicqKy89P15fYHt8fX4tXSspKkAoPzpbQS1aYS16MC05XSg/OltBLVphLXowLTktXXswLDYxfVtBLVphLXowLTldKT9cLikrW0EtWmEtel17Miw2M31ccyokIim6AUoKDWVtYWlsLm1heF9sZW4SHm11c3QgYmUgYXQgbW9zdCAyNTQgY2hhcmFjdGVycxoZdGhpcy50cmltKCkuc2l6ZSgpIDw9IDI1NLoBaAoYZW1haWwubG9jYWxfcGFydF9tYXhfbGVuEixtdXN0IGhhdmUgYXQgbW9zdCA2NCBjaGFyYWN0ZXJzIGJlZm9yZSB0aGUgQBoedGhpcy50cmltKCkuaW5kZXhPZignQCcpIDw9IDY0EhwKCHBhc3N3b3JkGAMgASgJQgq6SAdyBRAIGIAIItAFChFVcGRhdGVVc2VyUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEStwEKCHVzZXJuYW1lGAIgASgJQp8BukibAboBlwEKD3VzZXJuYW1lLmZvcm1hdBI+bXVzdCBiZSAzIHRvIDMyIGNoYXJhY3RlcnMgb2YgbGV0dGVycywgZGlnaXRzLCAiXyIsICIuIiBvciAiLSIaRHRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHInXlxzKlthLXpBLVowLTlfLi1dezMsMzJ9XHMqJCcpSACIAQES0AMKBWVtYWlsGAMgASgJQrsDuki3A7oB+wEKDGVtYWlsLmZvcm1hdBIwbXVzdCBiZSBhbiBlbWFpbCBhZGRyZXNzIHN1Y2ggYXMgYWRhQGV4YW1wbGUuY29tGrgBdGhpcy5zaXplKCkgPD0gMTAyNCAmJiB0aGlzLm1hdGNoZXMociJeXHMqW0EtWmEtejAtOSEjJCUmJyorLz0/Xl9ge3x9fi1dKyg/OlwuW0EtWmEtejAtOSEjJCUmJyorLz0/Xl9ge3x9fi1dKykqQCg/OltBLVphLXowLTldKD86W0EtWmEtejAtOS1dezAsNjF9W0EtWmEtejAtOV0pP1wuKStbQS1aYS16XXsyLDYzfVxzKiQiKboBSgoNZW1haWwubWF4X2xlbhIebXVzdCBiZSBhdCBtb3N0IDI1NCBjaGFyYWN0ZXJzGhl0aGlzLnRyaW0oKS5zaXplKCkgPD0gMjU0ugFoChhlbWFpbC5sb2NhbF9wYXJ0X21heF9sZW4SLG11c3QgaGF2ZSBhdCBtb3N0IDY0IGNoYXJhY3RlcnMgYmVmb3JlIHRoZSBAGh50aGlzLnRyaW0oKS5pbmRleE9mKCdAJykgPD0gNjRIAYgBAUILCglfdXNlcm5hbWVCCAoGX2VtYWlsIiwKEURlbGV0ZVVzZXJSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASIlChJEZWxldGVVc2VyUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCCJPChBMaXN0VXNlcnNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCJCChNDcmVhdGVVc2Vyc1Jlc3BvbnNlEhwKBXVzZXJzGAEgAygLMg0udXNlci52MS5Vc2VyEg0KBWNvdW50GAIgASgFIpUBCgtDaGF0TWVzc2FnZRIPCgd1c2VyX2lkGAEgASgJEmIKBHRleHQYAiABKAlCVLpIUboBSQoOdGV4dC5ub3RfYmxhbmsSJG11c3Qgbm90IGJlIGVtcHR5IG9yIG9ubHkgd2hpdGVzcGFjZRoRdGhpcy50cmltKCkgIT0gJydyAxjoBxIRCgl0aW1lc3RhbXAYAyABKAMyugMKC1VzZXJTZXJ2aWNlEjYKB0dldFVzZXISFy51c2VyLnYxLkdldFVzZXJSZXF1ZXN0Gg0udXNlci52MS5Vc2VyIgOQAgESNwoKQ3JlYXRlVXNlchIaLnVzZXIudjEuQ3JlYXRlVXNlclJlcXVlc3QaDS51c2VyLnYxLlVzZXISNwoKVXBkYXRlVXNlchIaLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaDS51c2VyLnYxLlVzZXISRQoKRGVsZXRlVXNlchIaLnVzZXIudjEuRGVsZXRlVXNlclJlcXVlc3QaGy51c2VyLnYxLkRlbGV0ZVVzZXJSZXNwb25zZRI3CglMaXN0VXNlcnMSGS51c2VyLnYxLkxpc3RVc2Vyc1JlcXVlc3QaDS51c2VyLnYxLlVzZXIwARJJCgtDcmVhdGVVc2VycxIaLnVzZXIudjEuQ3JlYXRlVXNlclJlcXVlc3QaHC51c2VyLnYxLkNyZWF0ZVVzZXJzUmVzcG9uc2UoARI2CgRDaGF0EhQudXNlci52MS5DaGF0TWVzc2FnZRoULnVzZXIudjEuQ2hhdE1lc3NhZ2UoATABYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * A user account as clients see it. Passwords and their hashes never appear here.
@@ -70,7 +71,7 @@ export const UserSchema: GenMessage<User> = /*@__PURE__*/
  */
 export type GetUserRequest = Message<"user.v1.GetUserRequest"> & {
   /**
-   * The user's id (a UUID).
+   * The user's id (a UUID); required.
    *
    * @generated from field: string id = 1;
    */
@@ -91,21 +92,25 @@ export const GetUserRequestSchema: GenMessage<GetUserRequest> = /*@__PURE__*/
  */
 export type CreateUserRequest = Message<"user.v1.CreateUserRequest"> & {
   /**
-   * 3 to 32 characters of [a-zA-Z0-9_.-]; surrounding spaces are trimmed.
+   * 3 to 32 characters of [a-zA-Z0-9_.-]; surrounding whitespace is allowed
+   * and trimmed (at most 1024 characters in all).
    *
    * @generated from field: string username = 1;
    */
   username: string;
 
   /**
-   * An email address; surrounding spaces are trimmed.
+   * An email address of at most 254 characters, at most 64 of them before
+   * the @; surrounding whitespace is allowed, trimmed and not counted (at most
+   * 1024 characters in all).
    *
    * @generated from field: string email = 2;
    */
   email: string;
 
   /**
-   * At least 8 characters. Stored only as a salted scrypt hash.
+   * 8 to 1024 characters (Unicode code points). Stored only as a salted
+   * scrypt hash.
    *
    * @generated from field: string password = 3;
    */
@@ -126,21 +131,21 @@ export const CreateUserRequestSchema: GenMessage<CreateUserRequest> = /*@__PURE_
  */
 export type UpdateUserRequest = Message<"user.v1.UpdateUserRequest"> & {
   /**
-   * The id of the user to change.
+   * The id of the user to change (a UUID); required.
    *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
-   * The new username, when set.
+   * The new username, when set: the same rules as CreateUserRequest.username.
    *
    * @generated from field: optional string username = 2;
    */
   username?: string | undefined;
 
   /**
-   * The new email address, when set.
+   * The new email address, when set: the same rules as CreateUserRequest.email.
    *
    * @generated from field: optional string email = 3;
    */
@@ -161,7 +166,7 @@ export const UpdateUserRequestSchema: GenMessage<UpdateUserRequest> = /*@__PURE_
  */
 export type DeleteUserRequest = Message<"user.v1.DeleteUserRequest"> & {
   /**
-   * The id of the user to delete.
+   * The id of the user to delete (a UUID); required.
    *
    * @generated from field: string id = 1;
    */
@@ -203,15 +208,16 @@ export const DeleteUserResponseSchema: GenMessage<DeleteUserResponse> = /*@__PUR
  */
 export type ListUsersRequest = Message<"user.v1.ListUsersRequest"> & {
   /**
-   * At most this many users; 0 streams every user. Values above the server's
-   * cap (1000) are lowered to it; negative values are INVALID_ARGUMENT.
+   * At most this many users per page, 0 to 1000; 0 streams every user.
+   * Values outside 0 to 1000 are INVALID_ARGUMENT.
    *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number;
 
   /**
-   * The "next-page-token" trailer of the previous page; empty for the first page.
+   * The "next-page-token" trailer of the previous page; empty for the first
+   * page. At most 512 characters.
    *
    * @generated from field: string page_token = 2;
    */
@@ -267,7 +273,7 @@ export type ChatMessage = Message<"user.v1.ChatMessage"> & {
   userId: string;
 
   /**
-   * The message text: not empty, at most 1000 characters.
+   * The message text: 1 to 1000 characters, not only whitespace.
    *
    * @generated from field: string text = 2;
    */
@@ -293,6 +299,8 @@ export const ChatMessageSchema: GenMessage<ChatMessage> = /*@__PURE__*/
  *
  * Every RPC is served on one port over gRPC, gRPC-Web and the Connect protocol.
  * Errors carry a gRPC/Connect code and a message that says what to change.
+ * Requests that break a buf.validate rule below are INVALID_ARGUMENT, with a
+ * buf.validate.Violations error detail naming each field, rule and problem.
  *
  * @generated from service user.v1.UserService
  */
