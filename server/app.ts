@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory
 import { UserService } from "../gen/user/v1/user_pb.js";
 import type { Config } from "./config.js";
 import { createInternalErrorsInterceptor } from "./interceptors/internal-errors.js";
+import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory } from "./listen.js";
 import { ChatRoom } from "./services/chat-room.js";
 import { createScryptHasher } from "./services/password.js";
@@ -40,7 +41,8 @@ export async function createApp({ config, store }: AppOptions): Promise<FastifyI
   const hasher = createScryptHasher(config.passwordHashCost);
   await app.register(fastifyConnectPlugin, {
     routes: (router) => router.service(UserService, createUserService({ store, hasher, room })),
-    interceptors: [createInternalErrorsInterceptor(app.log)],
+    // Outermost first: a rule that fails to evaluate is masked as INTERNAL.
+    interceptors: [createInternalErrorsInterceptor(app.log), createValidationInterceptor({ services: [UserService] })],
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     // Closing waits for calls in flight; streams (Chat) could run forever.

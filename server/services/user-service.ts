@@ -1,6 +1,11 @@
 /**
  * UserService: accounts, paging, bulk import and the chat room.
  * Protocol-agnostic: the same code answers gRPC, gRPC-Web and Connect.
+ *
+ * Request messages arrive checked against the contract's buf.validate rules
+ * (ids, lengths, patterns, page size; server/interceptors/validation.ts, always
+ * installed by app.ts). The handlers normalise fields and check what the rules
+ * cannot: uniqueness, existence, page tokens, the import size.
  */
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -17,17 +22,13 @@ import { DuplicateUserError, type StoredUser, type UserCursor, type UserStore } 
 import type { ChatRoom, ChatMember } from "./chat-room.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { PasswordHasher } from "./password.js";
-import { checkEmail, checkId, checkPassword, checkUsername } from "./user-fields.js";
+import { normalizeEmail, normalizeId, normalizeUsername } from "./user-fields.js";
 import { toUserMessage } from "./user-message.js";
 
-/** ListUsers never sends more than this many users per page; 0 means all users. */
-export const MAX_PAGE_SIZE = 1000;
 /** Users read from storage per query while streaming: bounds memory per stream. */
 export const LIST_BATCH_SIZE = 500;
 /** CreateUsers accepts at most this many users per call. */
 export const MAX_IMPORT_SIZE = 10_000;
-/** Chat message text, in characters. */
-export const MAX_CHAT_TEXT_LENGTH = 1000;
 /** The trailer that carries the cursor of the next ListUsers page. */
 export const NEXT_PAGE_TOKEN_TRAILER = "next-page-token";
 
@@ -45,11 +46,11 @@ export interface UserServiceDeps {
 export function createUserService({ store, hasher, room }: UserServiceDeps): ServiceImpl<typeof UserService> {
   return {
     async getUser(req) {
-      return toUserMessage(await findUser(store, checkId(req.id)));
+      return toUserMessage(await findUser(store, normalizeId(req.id)));
     },
 
     async createUser(req) {
-      const user = await newUser(hasher, checkNewUser(req));
+      const user = await newUser(hasher, normalizeNewUser(req));
       try {
         await store.create(user);
       } catch (e) {
@@ -59,10 +60,10 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
     },
 
     async updateUser(req) {
-      const id = checkId(req.id);
+      const id = normalizeId(req.id);
       const patch = {
-        username: req.username === undefined ? undefined : checkUsername(req.username),
-        email: req.email === undefined ? undefined : checkEmail(req.email),
+        username: req.username === undefined ? undefined : normalizeUsername(req.username),
+        email: req.email === undefined ? undefined : normalizeEmail(req.email),
       };
       let updated: StoredUser | undefined;
       try {
@@ -74,7 +75,7 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
     },
 
     async deleteUser(req) {
-      const id = checkId(req.id);
+      const id = normalizeId(req.id);
       if (!(await store.delete(id))) {
         notFound(id);
       }
@@ -82,11 +83,9 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
     },
 
     async *listUsers(req, ctx) {
-      if (req.pageSize < 0) {
-        throw new ConnectError("page_size must not be negative (0 lists every user)", Code.InvalidArgument);
-      }
       let cursor = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
-      let remaining = req.pageSize === 0 ? Infinity : Math.min(req.pageSize, MAX_PAGE_SIZE);
+      // The rules bound page_size to 0..1000.
+      let remaining = req.pageSize === 0 ? Infinity : req.pageSize;
       for (;;) {
         // One more than the page needs tells whether a next page exists.
         const want = Math.min(LIST_BATCH_SIZE, remaining + 1);
@@ -141,11 +140,11 @@ interface NewUserFields {
   readonly password: string;
 }
 
-function checkNewUser(req: CreateUserRequest): NewUserFields {
+function normalizeNewUser(req: CreateUserRequest): NewUserFields {
   return {
-    username: checkUsername(req.username),
-    email: checkEmail(req.email),
-    password: checkPassword(req.password),
+    username: normalizeUsername(req.username),
+    email: normalizeEmail(req.email),
+    password: req.password,
   };
 }
 
@@ -185,8 +184,9 @@ function atEntry(index: number, e: unknown): unknown {
 }
 
 /**
- * Reads and checks every import entry before anything is hashed or stored,
- * so a bad entry fails the call early and an over-long stream is cut off at the cap.
+ * Reads every import entry before anything is hashed or stored, so a bad entry
+ * (the validation interceptor fails the stream at it) or a duplicate fails the
+ * call early, and an over-long stream is cut off at the cap.
  */
 async function readImport(requests: AsyncIterable<CreateUserRequest>): Promise<NewUserFields[]> {
   const entries: NewUserFields[] = [];
@@ -200,12 +200,7 @@ async function readImport(requests: AsyncIterable<CreateUserRequest>): Promise<N
         Code.ResourceExhausted,
       );
     }
-    let entry: NewUserFields;
-    try {
-      entry = checkNewUser(req);
-    } catch (e) {
-      throw atEntry(index, e);
-    }
+    const entry = normalizeNewUser(req);
     claimOnce(usernames, entry.username, "username", index);
     claimOnce(emails, entry.email, "email", index);
     entries.push(entry);
@@ -239,14 +234,17 @@ async function hashAll(hasher: PasswordHasher, entries: NewUserFields[], ctx: Ha
   return users;
 }
 
-/** Broadcasts what the client sends until it stops sending; a bad message ends its stream. */
+/**
+ * Broadcasts what the client sends until it stops sending. A message that
+ * breaks the rules (the validation interceptor throws at it) ends its stream.
+ */
 async function relayToRoom(requests: AsyncIterable<ChatMessage>, member: ChatMember, room: ChatRoom): Promise<void> {
   try {
     for await (const message of requests) {
       room.broadcast(
         create(ChatMessageSchema, {
           userId: message.userId,
-          text: checkChatText(message.text),
+          text: message.text,
           timestamp: BigInt(Date.now()),
         }),
       );
@@ -255,14 +253,4 @@ async function relayToRoom(requests: AsyncIterable<ChatMessage>, member: ChatMem
   } catch (e) {
     member.fail(e);
   }
-}
-
-function checkChatText(text: string): string {
-  if (text.trim() === "") {
-    throw new ConnectError("text must not be empty", Code.InvalidArgument);
-  }
-  if (text.length > MAX_CHAT_TEXT_LENGTH) {
-    throw new ConnectError(`text must be at most ${MAX_CHAT_TEXT_LENGTH} characters`, Code.InvalidArgument);
-  }
-  return text;
 }

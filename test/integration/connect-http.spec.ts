@@ -55,7 +55,7 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
       call: () => postJson("/user.v1.UserService/CreateUser", { username: "x", email: "x@example.com", password: "password1" }),
       status: 400,
       code: "invalid_argument",
-      message: /^username must be 3 to 32 characters/,
+      message: /^username: must be 3 to 32 characters/,
     },
     {
       name: "an unknown user",
@@ -192,7 +192,7 @@ describe("gRPC over h2c", { timeout: 30_000 }, () => {
 
     const trailers = { ...res.headers, ...res.trailers };
     assert.equal(trailers["grpc-status"], "3");
-    assert.match(decodeURIComponent(String(trailers["grpc-message"])), /^id must be a user id/);
+    assert.match(decodeURIComponent(String(trailers["grpc-message"])), /^id: must be a valid UUID$/);
   });
 
   it("percent-encodes grpc-message", async () => {

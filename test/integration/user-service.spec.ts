@@ -120,10 +120,11 @@ for (const row of transports) {
 
       const valid: CreateUserInit = { username: "ada", email: "ada@example.com", password: "password1" };
       const invalidRequests: readonly { name: string; request: CreateUserInit; message: RegExp }[] = [
-        { name: "a too short username", request: { ...valid, username: "ab" }, message: /^username must be 3 to 32/ },
-        { name: "a username with bad characters", request: { ...valid, username: "ada l!" }, message: /^username must be 3 to 32/ },
-        { name: "a bad email", request: { ...valid, email: "ada@" }, message: /^email must be an email address/ },
-        { name: "a short password", request: { ...valid, password: "short" }, message: /^password must be 8 to 1024 characters/ },
+        { name: "a too short username", request: { ...valid, username: "ab" }, message: /^username: must be 3 to 32/ },
+        { name: "a username with bad characters", request: { ...valid, username: "ada l!" }, message: /^username: must be 3 to 32/ },
+        { name: "a bad email", request: { ...valid, email: "ada@" }, message: /^email: must be an email address/ },
+        { name: "a short password", request: { ...valid, password: "short" }, message: /^password: must be at least 8 characters$/ },
+        { name: "a huge password", request: { ...valid, password: "x".repeat(1025) }, message: /^password: must be at most 1024 characters$/ },
       ];
       for (const { name, request, message } of invalidRequests) {
         it(`rejects ${name} with INVALID_ARGUMENT and stores nothing`, async () => {
@@ -168,11 +169,11 @@ for (const row of transports) {
       });
 
       it("rejects an empty id with INVALID_ARGUMENT", async () => {
-        await assertConnectError(client.getUser({}), Code.InvalidArgument, /^id is required/);
+        await assertConnectError(client.getUser({}), Code.InvalidArgument, /^id: value is required$/);
       });
 
       it("rejects a malformed id with INVALID_ARGUMENT", async () => {
-        await assertConnectError(client.getUser({ id: "42" }), Code.InvalidArgument, /^id must be a user id/);
+        await assertConnectError(client.getUser({ id: "42" }), Code.InvalidArgument, /^id: must be a valid UUID$/);
       });
 
       it("answers NOT_FOUND for an unknown id", async () => {
@@ -231,9 +232,9 @@ for (const row of transports) {
       });
 
       const invalidUpdates: readonly { name: string; patch: { username?: string; email?: string }; message: RegExp }[] = [
-        { name: "a bad username", patch: { username: "a" }, message: /^username must be 3 to 32 characters/ },
-        { name: "an empty username", patch: { username: "" }, message: /^username must be 3 to 32 characters/ },
-        { name: "a bad email", patch: { email: "not-an-email" }, message: /^email must be an email address/ },
+        { name: "a bad username", patch: { username: "a" }, message: /^username: must be 3 to 32 characters/ },
+        { name: "an empty username", patch: { username: "" }, message: /^username: must be 3 to 32 characters/ },
+        { name: "a bad email", patch: { email: "not-an-email" }, message: /^email: must be an email address/ },
       ];
       for (const { name, patch, message } of invalidUpdates) {
         it(`rejects ${name} with INVALID_ARGUMENT and changes nothing`, async () => {
@@ -248,7 +249,7 @@ for (const row of transports) {
         await assertConnectError(
           client.updateUser({ id: "nope", username: "valid" }),
           Code.InvalidArgument,
-          /^id must be a user id/,
+          /^id: must be a valid UUID$/,
         );
       });
 
@@ -272,7 +273,7 @@ for (const row of transports) {
       });
 
       it("rejects an empty id with INVALID_ARGUMENT", async () => {
-        await assertConnectError(client.deleteUser({}), Code.InvalidArgument, /^id is required/);
+        await assertConnectError(client.deleteUser({}), Code.InvalidArgument, /^id: value is required$/);
       });
     });
 
@@ -319,16 +320,26 @@ for (const row of transports) {
         assert.equal(page.nextPageToken, null);
       });
 
-      it("lowers a page_size above 1000 to 1000", async () => {
+      it("sends pages of the largest page_size, 1000, across storage batches", async () => {
         const users = await insertUsers(server.store, 1_001);
 
-        const first = await listPage({ pageSize: 5_000 });
+        const first = await listPage({ pageSize: 1_000 });
         assert.equal(first.ids.length, 1_000);
         assert.notEqual(first.nextPageToken, null);
-        const second = await listPage({ pageSize: 5_000, pageToken: first.nextPageToken! });
+        const second = await listPage({ pageSize: 1_000, pageToken: first.nextPageToken! });
 
         assert.deepEqual([...first.ids, ...second.ids], listingOrder(users));
         assert.equal(second.nextPageToken, null);
+      });
+
+      it("rejects a page_size above 1000 with INVALID_ARGUMENT", async () => {
+        await insertUsers(server.store, 2);
+
+        await assertConnectError(
+          listPage({ pageSize: 1_001 }),
+          Code.InvalidArgument,
+          /^page_size: must be greater than or equal to 0 and less than or equal to 1000$/,
+        );
       });
 
       it("ends with OK and no messages for an empty store", async () => {
@@ -362,7 +373,11 @@ for (const row of transports) {
       }
 
       it("rejects a negative page_size with INVALID_ARGUMENT", async () => {
-        await assertConnectError(listPage({ pageSize: -1 }), Code.InvalidArgument, /^page_size must not be negative/);
+        await assertConnectError(
+          listPage({ pageSize: -1 }),
+          Code.InvalidArgument,
+          /^page_size: must be greater than or equal to 0 and less than or equal to 1000$/,
+        );
       });
 
       it("ends a stream over a large store whose reader stalls past the deadline with DEADLINE_EXCEEDED", async () => {
@@ -419,9 +434,9 @@ for (const row of transports) {
       });
 
       const invalidEntries: readonly { name: string; bad: CreateUserInit; message: RegExp }[] = [
-        { name: "a bad username", bad: { ...entry("valid"), username: "x" }, message: /^entry 2: username must be/ },
-        { name: "a bad email", bad: { ...entry("valid"), email: "valid@" }, message: /^entry 2: email must be/ },
-        { name: "a short password", bad: { ...entry("valid"), password: "123" }, message: /^entry 2: password must be/ },
+        { name: "a bad username", bad: { ...entry("valid"), username: "x" }, message: /^entry 2: username: must be 3 to 32/ },
+        { name: "a bad email", bad: { ...entry("valid"), email: "valid@" }, message: /^entry 2: email: must be an email address/ },
+        { name: "a short password", bad: { ...entry("valid"), password: "123" }, message: /^entry 2: password: must be at least 8/ },
       ];
       for (const { name, bad, message } of invalidEntries) {
         it(`rejects ${name} with INVALID_ARGUMENT naming the entry, and stores nothing`, async () => {
@@ -494,9 +509,10 @@ for (const row of transports) {
         });
 
         const badTexts: readonly { name: string; text: string; message: RegExp }[] = [
-          { name: "an empty text", text: "", message: /^text must not be empty/ },
-          { name: "a blank text", text: "   ", message: /^text must not be empty/ },
-          { name: "a text over 1000 characters", text: "x".repeat(1_001), message: /^text must be at most 1000 characters/ },
+          // The second message on the stream: the first is "hello".
+          { name: "an empty text", text: "", message: /^message 1: text: must not be empty or only whitespace$/ },
+          { name: "a blank text", text: "   ", message: /^message 1: text: must not be empty or only whitespace$/ },
+          { name: "a text over 1000 characters", text: "x".repeat(1_001), message: /^message 1: text: must be at most 1000 characters$/ },
         ];
         for (const { name, text, message } of badTexts) {
           it(`ends the sender's stream with INVALID_ARGUMENT for ${name}`, async () => {
