@@ -5,44 +5,77 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
+import { AuthService } from "../gen/auth/v1/auth_pb.js";
 import { UserService } from "../gen/user/v1/user_pb.js";
+import { ensureAdmin } from "./auth/bootstrap-admin.js";
+import { loadSigningKey } from "./auth/signing-key.js";
+import { createTokens } from "./auth/tokens.js";
 import type { Config } from "./config.js";
+import { createAuthInterceptor } from "./interceptors/auth.js";
 import { createInternalErrorsInterceptor } from "./interceptors/internal-errors.js";
+import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
+import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory } from "./listen.js";
+import { createAuthService } from "./services/auth-service.js";
 import { ChatRoom } from "./services/chat-room.js";
 import { createScryptHasher } from "./services/password.js";
 import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
 import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
+import { registerCors } from "./transport/cors.js";
 import { notFoundHandler } from "./transport/not-found.js";
+import { contextValuesOf } from "./transport/peer.js";
 
 export interface AppOptions {
   readonly config: Config;
   /** Owned by the app from here on: closed when the app closes. */
   readonly store: UserStore;
+  /** Where log lines go; standard output by default. */
+  readonly logStream?: NodeJS.WritableStream;
 }
 
-export async function createApp({ config, store }: AppOptions): Promise<FastifyInstance> {
+const SERVICES = [UserService, AuthService];
+/** Callable without a token: signing up and logging in. */
+const PUBLIC_METHODS = [UserService.method.createUser, AuthService.method.login];
+
+export async function createApp({ config, store, logStream }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
     // HTTP/1.1 and an HTTP/2 server, which Fastify drives through the same calls.
     serverFactory: createServerFactory(config.tls) as unknown as FastifyServerFactory,
-    logger: { level: config.logLevel },
+    logger: { level: config.logLevel, ...(logStream && { stream: logStream }) },
     // Fastify's two log lines per HTTP request would double the RPC log and cost
     // time on every call.
     logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
   }) as unknown as FastifyInstance;
   app.addHook("onClose", () => store.close());
-
-  app.addHook("onRoute", guardBidiRoutes([UserService]));
+  app.addHook("onRoute", guardBidiRoutes(SERVICES));
+  await registerCors(app, config.corsOrigins);
 
   const room = new ChatRoom();
   const hasher = createScryptHasher(config.passwordHashCost);
+  const tokens = createTokens(loadSigningKey(config.jwt, config.dataDir), config.jwt);
+  if (config.admin !== undefined) {
+    const outcome = await ensureAdmin(store, hasher, config.admin);
+    app.log.info({ username: config.admin.username, outcome }, "initial admin ready");
+  }
+  const userService = createUserService({ store, hasher, room });
+  const authService = await createAuthService({ store, hasher, tokens });
+
   await app.register(fastifyConnectPlugin, {
-    routes: (router) => router.service(UserService, createUserService({ store, hasher, room })),
-    // Outermost first: a rule that fails to evaluate is masked as INTERNAL.
-    interceptors: [createInternalErrorsInterceptor(app.log), createValidationInterceptor({ services: [UserService] })],
+    routes: (router) => router.service(UserService, userService).service(AuthService, authService),
+    // Outermost first. Authentication comes before rate limits (which count
+    // per user) and validation (an unauthenticated caller learns nothing).
+    interceptors: [
+      createInternalErrorsInterceptor(app.log),
+      createSecurityLogInterceptor(app.log),
+      createAuthInterceptor(tokens, PUBLIC_METHODS),
+      createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log),
+      createValidationInterceptor({ services: SERVICES }),
+    ],
+    contextValues: contextValuesOf,
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     // Closing waits for calls in flight; streams (Chat) could run forever.

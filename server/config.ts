@@ -3,6 +3,8 @@
  * Nothing else in the server reads process.env.
  */
 import { readFileSync } from "node:fs";
+import type { RateLimits } from "./interceptors/rate-limit.js";
+import type { Rate } from "./limits/token-buckets.js";
 
 export interface TlsConfig {
   readonly cert: Buffer;
@@ -15,11 +17,38 @@ export type StorageConfig =
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite"; readonly path: string };
 
+export interface JwtConfig {
+  readonly algorithm: "HS256" | "ES256";
+  /** HS256 secret; when unset, one is generated and kept in the data folder. */
+  readonly secret: string | undefined;
+  /** ES256 PEM private key file. */
+  readonly privateKeyFile: string | undefined;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly lifetimeSeconds: number;
+}
+
+export interface AdminConfig {
+  readonly username: string;
+  readonly password: string;
+  readonly email: string;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
   readonly tls: TlsConfig | undefined;
+  /** Where the server keeps its files (the SQLite database, a generated JWT secret). */
+  readonly dataDir: string;
   readonly storage: StorageConfig;
+  readonly jwt: JwtConfig;
+  /** An admin account created or updated at start, when configured. */
+  readonly admin: AdminConfig | undefined;
+  readonly rateLimits: RateLimits;
+  /** Origins allowed to call from browsers besides the server's own; "*" for any. */
+  readonly corsOrigins: readonly string[];
+  /** Take client addresses from X-Forwarded-For (behind a trusted proxy only). */
+  readonly trustProxy: boolean;
   readonly logLevel: string;
   /** Largest request message accepted, in bytes (after decompression). */
   readonly readMaxBytes: number;
@@ -38,13 +67,29 @@ export class ConfigError extends Error {
 type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
-  // Where the server keeps its files: the SQLite database by default.
   const dataDir = env.DATA_DIR || "./data";
   return {
     host: env.HOST || "0.0.0.0",
     port: integer(env, "PORT", 8080, 0, 65535),
     tls: loadTls(env),
+    dataDir,
     storage: loadStorage(env, dataDir),
+    jwt: {
+      algorithm: oneOf(env, "JWT_ALGORITHM", "HS256", ["HS256", "ES256"]),
+      secret: env.JWT_SECRET || undefined,
+      privateKeyFile: env.JWT_PRIVATE_KEY_FILE || undefined,
+      issuer: env.JWT_ISSUER || "user-service",
+      audience: env.JWT_AUDIENCE || "user-service",
+      lifetimeSeconds: integer(env, "JWT_LIFETIME_SECONDS", 3600, 60, 30 * 24 * 3600),
+    },
+    admin: loadAdmin(env),
+    rateLimits: {
+      login: rate(env, "RATE_LIMIT_LOGIN", "10/min"),
+      anonymous: rate(env, "RATE_LIMIT_ANONYMOUS", "60/min"),
+      user: rate(env, "RATE_LIMIT_USER", "200/s"),
+    },
+    corsOrigins: loadCorsOrigins(env),
+    trustProxy: oneOf(env, "TRUST_PROXY", "false", ["true", "false"]) === "true",
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
     readMaxBytes: integer(env, "READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
     maxTimeoutMs: integer(env, "MAX_TIMEOUT_MS", 24 * 60 * 60 * 1000, 1, 0x7fffffff),
@@ -59,6 +104,48 @@ function loadStorage(env: Env, dataDir: string): StorageConfig {
     return { kind };
   }
   return { kind, path: env.DATABASE_PATH || `${dataDir}/users.db` };
+}
+
+function loadAdmin(env: Env): AdminConfig | undefined {
+  const username = env.ADMIN_USERNAME;
+  const password = env.ADMIN_PASSWORD;
+  if (!username && !password) {
+    return undefined;
+  }
+  if (!username || !password) {
+    throw new ConfigError("ADMIN_USERNAME and ADMIN_PASSWORD must be set together");
+  }
+  // .invalid is reserved (RFC 2606): the default address can never receive mail.
+  return { username, password, email: env.ADMIN_EMAIL || `${username}@admin.invalid` };
+}
+
+const RATE = /^(\d+)\/(s|min|h)$/;
+const SECONDS_PER_UNIT = { s: 1, min: 60, h: 3600 } as const;
+
+/** "N/s", "N/min" or "N/h" (a burst of N, refilled over the unit), or "off". */
+function rate(env: Env, name: string, fallback: string): Rate | undefined {
+  const raw = env[name] || fallback;
+  if (raw === "off") {
+    return undefined;
+  }
+  const match = RATE.exec(raw);
+  const burst = Number(match?.[1]);
+  if (match === null || burst < 1) {
+    throw new ConfigError(`${name} must look like 10/min, 5/s or 100/h (or be "off"), got "${raw}"`);
+  }
+  return { burst, perSecond: burst / SECONDS_PER_UNIT[match[2] as keyof typeof SECONDS_PER_UNIT] };
+}
+
+const ORIGIN = /^https?:\/\/[^/\s]+$/;
+
+function loadCorsOrigins(env: Env): string[] {
+  const origins = (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== "");
+  for (const origin of origins) {
+    if (origin !== "*" && !ORIGIN.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS entries must be origins such as https://app.example.com, got "${origin}"`);
+    }
+  }
+  return origins;
 }
 
 function loadTls(env: Env): TlsConfig | undefined {

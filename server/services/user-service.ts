@@ -18,11 +18,13 @@ import {
   type ChatMessage,
   type CreateUserRequest,
 } from "../../gen/user/v1/user_pb.js";
+import { callerOf } from "../auth/identity.js";
 import { DuplicateUserError, type StoredUser, type UserCursor, type UserStore } from "../storage/store.js";
 import type { ChatRoom, ChatMember } from "./chat-room.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { PasswordHasher } from "./password.js";
 import { normalizeEmail, normalizeId, normalizeUsername } from "./user-fields.js";
+import { canSeeEmail, requireAdmin, requireOwnerOrAdmin } from "./user-access.js";
 import { toUserMessage } from "./user-message.js";
 
 /** Users read from storage per query while streaming: bounds memory per stream. */
@@ -45,8 +47,9 @@ export interface UserServiceDeps {
 
 export function createUserService({ store, hasher, room }: UserServiceDeps): ServiceImpl<typeof UserService> {
   return {
-    async getUser(req) {
-      return toUserMessage(await findUser(store, normalizeId(req.id)));
+    async getUser(req, ctx) {
+      const user = await findUser(store, normalizeId(req.id));
+      return toUserMessage(user, canSeeEmail(callerOf(ctx), user.id));
     },
 
     async createUser(req) {
@@ -59,11 +62,17 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
       return toUserMessage(user);
     },
 
-    async updateUser(req) {
+    async updateUser(req, ctx) {
       const id = normalizeId(req.id);
+      const caller = callerOf(ctx);
+      requireOwnerOrAdmin(caller, id, "update");
+      if (req.roles.length > 0) {
+        requireAdmin(caller, "change roles");
+      }
       const patch = {
         username: req.username === undefined ? undefined : normalizeUsername(req.username),
         email: req.email === undefined ? undefined : normalizeEmail(req.email),
+        roles: req.roles.length > 0 ? req.roles : undefined,
       };
       let updated: StoredUser | undefined;
       try {
@@ -74,8 +83,9 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
       return toUserMessage(updated ?? notFound(id));
     },
 
-    async deleteUser(req) {
+    async deleteUser(req, ctx) {
       const id = normalizeId(req.id);
+      requireOwnerOrAdmin(callerOf(ctx), id, "delete");
       if (!(await store.delete(id))) {
         notFound(id);
       }
@@ -83,6 +93,7 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
     },
 
     async *listUsers(req, ctx) {
+      const caller = callerOf(ctx);
       let cursor = req.pageToken === "" ? undefined : decodePageToken(req.pageToken);
       // The rules bound page_size to 0..1000.
       let remaining = req.pageSize === 0 ? Infinity : req.pageSize;
@@ -98,7 +109,7 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
           }
           // Each yield waits until the client has room for the message, so a
           // slow reader pauses the database reads instead of filling memory.
-          yield toUserMessage(user);
+          yield toUserMessage(user, canSeeEmail(caller, user.id));
           remaining--;
           cursor = user;
         }
@@ -123,24 +134,26 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
         }
         throw e;
       }
-      return { users: users.map(toUserMessage), count: users.length };
+      // The caller supplied these emails: they see them back.
+      return { users: users.map((user) => toUserMessage(user)), count: users.length };
     },
 
     async *chat(requests, ctx) {
       const member = room.join(ctx.signal);
-      void relayToRoom(requests, member, room);
+      // The auth interceptor guarantees a caller on every method but sign-up.
+      void relayToRoom(requests, member, room, callerOf(ctx)!.userId);
       yield* member;
     },
   };
 }
 
-interface NewUserFields {
+export interface NewUserFields {
   readonly username: string;
   readonly email: string;
   readonly password: string;
 }
 
-function normalizeNewUser(req: CreateUserRequest): NewUserFields {
+export function normalizeNewUser(req: CreateUserRequest): NewUserFields {
   return {
     username: normalizeUsername(req.username),
     email: normalizeEmail(req.email),
@@ -148,14 +161,18 @@ function normalizeNewUser(req: CreateUserRequest): NewUserFields {
   };
 }
 
-async function newUser(hasher: PasswordHasher, fields: NewUserFields): Promise<StoredUser> {
+export async function newUser(
+  hasher: PasswordHasher,
+  fields: NewUserFields,
+  roles: readonly string[] = DEFAULT_ROLES,
+): Promise<StoredUser> {
   return {
     id: randomUUID(),
     username: fields.username,
     email: fields.email,
     passwordHash: await hasher.hash(fields.password),
     createdAt: Math.floor(Date.now() / 1000),
-    roles: DEFAULT_ROLES,
+    roles,
   };
 }
 
@@ -238,12 +255,18 @@ async function hashAll(hasher: PasswordHasher, entries: NewUserFields[], ctx: Ha
  * Broadcasts what the client sends until it stops sending. A message that
  * breaks the rules (the validation interceptor throws at it) ends its stream.
  */
-async function relayToRoom(requests: AsyncIterable<ChatMessage>, member: ChatMember, room: ChatRoom): Promise<void> {
+async function relayToRoom(
+  requests: AsyncIterable<ChatMessage>,
+  member: ChatMember,
+  room: ChatRoom,
+  senderId: string,
+): Promise<void> {
   try {
     for await (const message of requests) {
       room.broadcast(
         create(ChatMessageSchema, {
-          userId: message.userId,
+          // Whatever user_id the client wrote, the sender is who the token says.
+          userId: senderId,
           text: message.text,
           timestamp: BigInt(Date.now()),
         }),

@@ -109,6 +109,7 @@ export function createMemoryStore(): UserStore {
         ...current,
         username: patch.username ?? current.username,
         email: patch.email ?? current.email,
+        passwordHash: patch.passwordHash ?? current.passwordHash,
         roles: patch.roles ?? current.roles,
       });
       // The user's own entry does not count as a clash (e.g. a change of case).

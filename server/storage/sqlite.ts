@@ -34,6 +34,7 @@ interface UserPatchRow {
   id: string;
   username: string | null;
   email: string | null;
+  password_hash: string | null;
   roles: string | null;
 }
 
@@ -80,6 +81,7 @@ function openUserStore(db: Database.Database): UserStore {
     `UPDATE users SET
        username = coalesce(@username, username),
        email = coalesce(@email, email),
+       password_hash = coalesce(@password_hash, password_hash),
        roles = coalesce(@roles, roles)
      WHERE id = @id
      RETURNING ${userColumns}`,
@@ -134,6 +136,7 @@ function openUserStore(db: Database.Database): UserStore {
           id,
           username: patch.username ?? null,
           email: patch.email ?? null,
+          password_hash: patch.passwordHash ?? null,
           roles: patch.roles === undefined ? null : JSON.stringify(patch.roles),
         });
       } catch (err) {

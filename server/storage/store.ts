@@ -20,10 +20,11 @@ export interface StoredUser {
   readonly roles: readonly string[];
 }
 
-/** The fields UpdateUser may change; an absent field keeps its value. */
+/** The fields a write may change; an absent field keeps its value. */
 export interface UserPatch {
   readonly username?: string;
   readonly email?: string;
+  readonly passwordHash?: string;
   readonly roles?: readonly string[];
 }
 

@@ -6,7 +6,11 @@
  * built from the same code would forgive.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
@@ -64,14 +68,23 @@ interface UserServiceClient extends grpc.Client {
   chat(options?: grpc.CallOptions): grpc.ClientDuplexStream<ChatMessage, ChatMessage>;
 }
 
-const protoPath = fileURLToPath(new URL("../../proto/user/v1/user.proto", import.meta.url));
-const packageDefinition = protoLoader.loadSync(protoPath, {
+// user.proto imports buf/validate/validate.proto, which is not on disk here
+// (see scripts/build-image.sh): like grpcurl's -protoset users, this client
+// loads the compiled contract, built as `npm run descriptors` builds it.
+const imageDir = mkdtempSync(join(tmpdir(), "grpc-js-contract-"));
+const imagePath = join(imageDir, "contract.binpb");
+execFileSync("bash", [fileURLToPath(new URL("../../scripts/build-image.sh", import.meta.url)), imagePath], {
+  cwd: fileURLToPath(new URL("../..", import.meta.url)),
+  stdio: "pipe",
+});
+const packageDefinition = protoLoader.loadFileDescriptorSetFromBuffer(readFileSync(imagePath), {
   keepCase: false,
   longs: String,
   enums: String,
   defaults: true,
   oneofs: true,
 });
+rmSync(imageDir, { recursive: true, force: true });
 const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
   user: { v1: { UserService: new (address: string, credentials: grpc.ChannelCredentials) => UserServiceClient } };
 };

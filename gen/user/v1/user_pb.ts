@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file user/v1/user.proto.
  */
 export const file_user_v1_user: GenFile = /*@__PURE__*/
-  fileDesc("ChJ1c2VyL3YxL3VzZXIucHJvdG8SB3VzZXIudjEiVgoEVXNlchIKCgJpZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgpjcmVhdGVkX2F0GAQgASgDEg0KBXJvbGVzGAUgAygJIikKDkdldFVzZXJSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASK0BQoRQ3JlYXRlVXNlclJlcXVlc3QSsgEKCHVzZXJuYW1lGAEgASgJQp8BukibAboBlwEKD3VzZXJuYW1lLmZvcm1hdBI+bXVzdCBiZSAzIHRvIDMyIGNoYXJhY3RlcnMgb2YgbGV0dGVycywgZGlnaXRzLCAiXyIsICIuIiBvciAiLSIaRHRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHInXlxzKlthLXpBLVowLTlfLi1dezMsMzJ9XHMqJCcpEssDCgVlbWFpbBgCIAEoCUK7A7pItwO6AfsBCgxlbWFpbC5mb3JtYXQSMG11c3QgYmUgYW4gZW1haWwgYWRkcmVzcyBzdWNoIGFzIGFkYUBleGFtcGxlLmNvbRq4AXRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHIiXlxzKltBLVphLXowLTkhIyQlJicqKy89P15fYHt8fX4tXSsoPzpcLltBLVphLXowLTkhIyQlJicqKy89P15fYHt8fX4tXSspKkAoPzpbQS1aYS16MC05XSg/OltBLVphLXowLTktXXswLDYxfVtBLVphLXowLTldKT9cLikrW0EtWmEtel17Miw2M31ccyokIim6AUoKDWVtYWlsLm1heF9sZW4SHm11c3QgYmUgYXQgbW9zdCAyNTQgY2hhcmFjdGVycxoZdGhpcy50cmltKCkuc2l6ZSgpIDw9IDI1NLoBaAoYZW1haWwubG9jYWxfcGFydF9tYXhfbGVuEixtdXN0IGhhdmUgYXQgbW9zdCA2NCBjaGFyYWN0ZXJzIGJlZm9yZSB0aGUgQBoedGhpcy50cmltKCkuaW5kZXhPZignQCcpIDw9IDY0EhwKCHBhc3N3b3JkGAMgASgJQgq6SAdyBRAIGIAIItAFChFVcGRhdGVVc2VyUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEStwEKCHVzZXJuYW1lGAIgASgJQp8BukibAboBlwEKD3VzZXJuYW1lLmZvcm1hdBI+bXVzdCBiZSAzIHRvIDMyIGNoYXJhY3RlcnMgb2YgbGV0dGVycywgZGlnaXRzLCAiXyIsICIuIiBvciAiLSIaRHRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHInXlxzKlthLXpBLVowLTlfLi1dezMsMzJ9XHMqJCcpSACIAQES0AMKBWVtYWlsGAMgASgJQrsDuki3A7oB+wEKDGVtYWlsLmZvcm1hdBIwbXVzdCBiZSBhbiBlbWFpbCBhZGRyZXNzIHN1Y2ggYXMgYWRhQGV4YW1wbGUuY29tGrgBdGhpcy5zaXplKCkgPD0gMTAyNCAmJiB0aGlzLm1hdGNoZXMociJeXHMqW0EtWmEtejAtOSEjJCUmJyorLz0/Xl9ge3x9fi1dKyg/OlwuW0EtWmEtejAtOSEjJCUmJyorLz0/Xl9ge3x9fi1dKykqQCg/OltBLVphLXowLTldKD86W0EtWmEtejAtOS1dezAsNjF9W0EtWmEtejAtOV0pP1wuKStbQS1aYS16XXsyLDYzfVxzKiQiKboBSgoNZW1haWwubWF4X2xlbhIebXVzdCBiZSBhdCBtb3N0IDI1NCBjaGFyYWN0ZXJzGhl0aGlzLnRyaW0oKS5zaXplKCkgPD0gMjU0ugFoChhlbWFpbC5sb2NhbF9wYXJ0X21heF9sZW4SLG11c3QgaGF2ZSBhdCBtb3N0IDY0IGNoYXJhY3RlcnMgYmVmb3JlIHRoZSBAGh50aGlzLnRyaW0oKS5pbmRleE9mKCdAJykgPD0gNjRIAYgBAUILCglfdXNlcm5hbWVCCAoGX2VtYWlsIiwKEURlbGV0ZVVzZXJSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASIlChJEZWxldGVVc2VyUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCCJPChBMaXN0VXNlcnNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCJCChNDcmVhdGVVc2Vyc1Jlc3BvbnNlEhwKBXVzZXJzGAEgAygLMg0udXNlci52MS5Vc2VyEg0KBWNvdW50GAIgASgFIpUBCgtDaGF0TWVzc2FnZRIPCgd1c2VyX2lkGAEgASgJEmIKBHRleHQYAiABKAlCVLpIUboBSQoOdGV4dC5ub3RfYmxhbmsSJG11c3Qgbm90IGJlIGVtcHR5IG9yIG9ubHkgd2hpdGVzcGFjZRoRdGhpcy50cmltKCkgIT0gJydyAxjoBxIRCgl0aW1lc3RhbXAYAyABKAMyugMKC1VzZXJTZXJ2aWNlEjYKB0dldFVzZXISFy51c2VyLnYxLkdldFVzZXJSZXF1ZXN0Gg0udXNlci52MS5Vc2VyIgOQAgESNwoKQ3JlYXRlVXNlchIaLnVzZXIudjEuQ3JlYXRlVXNlclJlcXVlc3QaDS51c2VyLnYxLlVzZXISNwoKVXBkYXRlVXNlchIaLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaDS51c2VyLnYxLlVzZXISRQoKRGVsZXRlVXNlchIaLnVzZXIudjEuRGVsZXRlVXNlclJlcXVlc3QaGy51c2VyLnYxLkRlbGV0ZVVzZXJSZXNwb25zZRI3CglMaXN0VXNlcnMSGS51c2VyLnYxLkxpc3RVc2Vyc1JlcXVlc3QaDS51c2VyLnYxLlVzZXIwARJJCgtDcmVhdGVVc2VycxIaLnVzZXIudjEuQ3JlYXRlVXNlclJlcXVlc3QaHC51c2VyLnYxLkNyZWF0ZVVzZXJzUmVzcG9uc2UoARI2CgRDaGF0EhQudXNlci52MS5DaGF0TWVzc2FnZRoULnVzZXIudjEuQ2hhdE1lc3NhZ2UoATABYgZwcm90bzM", [file_buf_validate_validate]);
+  fileDesc("ChJ1c2VyL3YxL3VzZXIucHJvdG8SB3VzZXIudjEiVgoEVXNlchIKCgJpZBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgpjcmVhdGVkX2F0GAQgASgDEg0KBXJvbGVzGAUgAygJIikKDkdldFVzZXJSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASK0BQoRQ3JlYXRlVXNlclJlcXVlc3QSsgEKCHVzZXJuYW1lGAEgASgJQp8BukibAboBlwEKD3VzZXJuYW1lLmZvcm1hdBI+bXVzdCBiZSAzIHRvIDMyIGNoYXJhY3RlcnMgb2YgbGV0dGVycywgZGlnaXRzLCAiXyIsICIuIiBvciAiLSIaRHRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHInXlxzKlthLXpBLVowLTlfLi1dezMsMzJ9XHMqJCcpEssDCgVlbWFpbBgCIAEoCUK7A7pItwO6AfsBCgxlbWFpbC5mb3JtYXQSMG11c3QgYmUgYW4gZW1haWwgYWRkcmVzcyBzdWNoIGFzIGFkYUBleGFtcGxlLmNvbRq4AXRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHIiXlxzKltBLVphLXowLTkhIyQlJicqKy89P15fYHt8fX4tXSsoPzpcLltBLVphLXowLTkhIyQlJicqKy89P15fYHt8fX4tXSspKkAoPzpbQS1aYS16MC05XSg/OltBLVphLXowLTktXXswLDYxfVtBLVphLXowLTldKT9cLikrW0EtWmEtel17Miw2M31ccyokIim6AUoKDWVtYWlsLm1heF9sZW4SHm11c3QgYmUgYXQgbW9zdCAyNTQgY2hhcmFjdGVycxoZdGhpcy50cmltKCkuc2l6ZSgpIDw9IDI1NLoBaAoYZW1haWwubG9jYWxfcGFydF9tYXhfbGVuEixtdXN0IGhhdmUgYXQgbW9zdCA2NCBjaGFyYWN0ZXJzIGJlZm9yZSB0aGUgQBoedGhpcy50cmltKCkuaW5kZXhPZignQCcpIDw9IDY0EhwKCHBhc3N3b3JkGAMgASgJQgq6SAdyBRAIGIAIIvoFChFVcGRhdGVVc2VyUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEStwEKCHVzZXJuYW1lGAIgASgJQp8BukibAboBlwEKD3VzZXJuYW1lLmZvcm1hdBI+bXVzdCBiZSAzIHRvIDMyIGNoYXJhY3RlcnMgb2YgbGV0dGVycywgZGlnaXRzLCAiXyIsICIuIiBvciAiLSIaRHRoaXMuc2l6ZSgpIDw9IDEwMjQgJiYgdGhpcy5tYXRjaGVzKHInXlxzKlthLXpBLVowLTlfLi1dezMsMzJ9XHMqJCcpSACIAQES0AMKBWVtYWlsGAMgASgJQrsDuki3A7oB+wEKDGVtYWlsLmZvcm1hdBIwbXVzdCBiZSBhbiBlbWFpbCBhZGRyZXNzIHN1Y2ggYXMgYWRhQGV4YW1wbGUuY29tGrgBdGhpcy5zaXplKCkgPD0gMTAyNCAmJiB0aGlzLm1hdGNoZXMociJeXHMqW0EtWmEtejAtOSEjJCUmJyorLz0/Xl9ge3x9fi1dKyg/OlwuW0EtWmEtejAtOSEjJCUmJyorLz0/Xl9ge3x9fi1dKykqQCg/OltBLVphLXowLTldKD86W0EtWmEtejAtOS1dezAsNjF9W0EtWmEtejAtOV0pP1wuKStbQS1aYS16XXsyLDYzfVxzKiQiKboBSgoNZW1haWwubWF4X2xlbhIebXVzdCBiZSBhdCBtb3N0IDI1NCBjaGFyYWN0ZXJzGhl0aGlzLnRyaW0oKS5zaXplKCkgPD0gMjU0ugFoChhlbWFpbC5sb2NhbF9wYXJ0X21heF9sZW4SLG11c3QgaGF2ZSBhdCBtb3N0IDY0IGNoYXJhY3RlcnMgYmVmb3JlIHRoZSBAGh50aGlzLnRyaW0oKS5pbmRleE9mKCdAJykgPD0gNjRIAYgBARIoCgVyb2xlcxgEIAMoCUIZukgWkgETGAEiD3INUgR1c2VyUgVhZG1pbkILCglfdXNlcm5hbWVCCAoGX2VtYWlsIiwKEURlbGV0ZVVzZXJSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASIlChJEZWxldGVVc2VyUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCCJPChBMaXN0VXNlcnNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUY6AcoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiABCJCChNDcmVhdGVVc2Vyc1Jlc3BvbnNlEhwKBXVzZXJzGAEgAygLMg0udXNlci52MS5Vc2VyEg0KBWNvdW50GAIgASgFIpUBCgtDaGF0TWVzc2FnZRIPCgd1c2VyX2lkGAEgASgJEmIKBHRleHQYAiABKAlCVLpIUboBSQoOdGV4dC5ub3RfYmxhbmsSJG11c3Qgbm90IGJlIGVtcHR5IG9yIG9ubHkgd2hpdGVzcGFjZRoRdGhpcy50cmltKCkgIT0gJydyAxjoBxIRCgl0aW1lc3RhbXAYAyABKAMyugMKC1VzZXJTZXJ2aWNlEjYKB0dldFVzZXISFy51c2VyLnYxLkdldFVzZXJSZXF1ZXN0Gg0udXNlci52MS5Vc2VyIgOQAgESNwoKQ3JlYXRlVXNlchIaLnVzZXIudjEuQ3JlYXRlVXNlclJlcXVlc3QaDS51c2VyLnYxLlVzZXISNwoKVXBkYXRlVXNlchIaLnVzZXIudjEuVXBkYXRlVXNlclJlcXVlc3QaDS51c2VyLnYxLlVzZXISRQoKRGVsZXRlVXNlchIaLnVzZXIudjEuRGVsZXRlVXNlclJlcXVlc3QaGy51c2VyLnYxLkRlbGV0ZVVzZXJSZXNwb25zZRI3CglMaXN0VXNlcnMSGS51c2VyLnYxLkxpc3RVc2Vyc1JlcXVlc3QaDS51c2VyLnYxLlVzZXIwARJJCgtDcmVhdGVVc2VycxIaLnVzZXIudjEuQ3JlYXRlVXNlclJlcXVlc3QaHC51c2VyLnYxLkNyZWF0ZVVzZXJzUmVzcG9uc2UoARI2CgRDaGF0EhQudXNlci52MS5DaGF0TWVzc2FnZRoULnVzZXIudjEuQ2hhdE1lc3NhZ2UoATABYgZwcm90bzM", [file_buf_validate_validate]);
 
 /**
  * A user account as clients see it. Passwords and their hashes never appear here.
@@ -150,6 +150,14 @@ export type UpdateUserRequest = Message<"user.v1.UpdateUserRequest"> & {
    * @generated from field: optional string email = 3;
    */
   email?: string | undefined;
+
+  /**
+   * The user's new roles, replacing the current ones; empty keeps them.
+   * Only admins may change roles (PERMISSION_DENIED otherwise).
+   *
+   * @generated from field: repeated string roles = 4;
+   */
+  roles: string[];
 };
 
 /**
@@ -266,7 +274,8 @@ export const CreateUsersResponseSchema: GenMessage<CreateUsersResponse> = /*@__P
  */
 export type ChatMessage = Message<"user.v1.ChatMessage"> & {
   /**
-   * The sender's user id.
+   * The sender's user id: set by the server from the sender's access token;
+   * ignored on input.
    *
    * @generated from field: string user_id = 1;
    */
@@ -302,6 +311,11 @@ export const ChatMessageSchema: GenMessage<ChatMessage> = /*@__PURE__*/
  * Requests that break a buf.validate rule below are INVALID_ARGUMENT, with a
  * buf.validate.Violations error detail naming each field, rule and problem.
  *
+ * Every RPC but CreateUser (sign-up) needs an access token from
+ * auth.v1.AuthService/Login, sent as "authorization: Bearer <token>";
+ * without a valid one the call is UNAUTHENTICATED. Any signed-in user may read
+ * users, but sees emails only of their own account, unless an admin.
+ *
  * @generated from service user.v1.UserService
  */
 export const UserService: GenService<{
@@ -318,7 +332,7 @@ export const UserService: GenService<{
     output: typeof UserSchema;
   },
   /**
-   * CreateUser signs a new user up with the role "user".
+   * CreateUser signs a new user up with the role "user". Needs no token.
    * INVALID_ARGUMENT for a bad username, email or password;
    * ALREADY_EXISTS when the username or email (case-insensitive) is taken.
    *
@@ -331,7 +345,9 @@ export const UserService: GenService<{
   },
   /**
    * UpdateUser changes the fields that are set and keeps the others.
-   * Same checks as CreateUser; NOT_FOUND for an unknown id.
+   * Same checks as CreateUser; NOT_FOUND for an unknown id. Only the user
+   * or an admin may update an account, and only an admin may change roles:
+   * PERMISSION_DENIED otherwise.
    *
    * @generated from rpc user.v1.UserService.UpdateUser
    */
@@ -341,7 +357,8 @@ export const UserService: GenService<{
     output: typeof UserSchema;
   },
   /**
-   * DeleteUser removes a user. NOT_FOUND for an unknown id.
+   * DeleteUser removes a user. NOT_FOUND for an unknown id. Only the user or
+   * an admin may delete an account: PERMISSION_DENIED otherwise.
    *
    * @generated from rpc user.v1.UserService.DeleteUser
    */
@@ -375,7 +392,8 @@ export const UserService: GenService<{
   },
   /**
    * Chat joins the room: every message sent on any Chat stream is delivered
-   * to every connected Chat stream, the sender's included, with a server timestamp.
+   * to every connected Chat stream, the sender's included, with a server timestamp
+   * and the sender's user id taken from their token.
    *
    * @generated from rpc user.v1.UserService.Chat
    */

@@ -154,6 +154,9 @@ export function describeStoreContract(
         assert.deepEqual(moved, expected);
         assert.deepEqual(await store.get(alice.id), expected);
         assert.deepEqual(await store.listPage(undefined, 10), [bob, expected]);
+
+        const rehashed = await store.update(alice.id, { passwordHash: "scrypt$new" });
+        assert.deepEqual(rehashed, { ...expected, passwordHash: "scrypt$new" });
       });
 
       it("keeps every field for an empty patch", async () => {
