@@ -16,6 +16,7 @@ src=${2:-proto}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 bash "$root/scripts/ensure-protoc.sh"
+mkdir -p "$(dirname "$out")"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -38,9 +38,15 @@ const KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** Request headers must arrive within this time (slow-loris guard). */
 const HEADERS_TIMEOUT_MS = 30_000;
 
+/** Request header limit for both HTTP versions (Node's HTTP/1.1 default). */
+const MAX_HEADER_BYTES = 16 * 1024;
+
 const HTTP2_OPTIONS: http2.ServerOptions = {
   // Node's typing wants a class generic over the request type; ours serves any.
   Http2ServerResponse: GrpcMessageFixingResponse as typeof http2.Http2ServerResponse,
+  // Node allows 2^32-1 streams per connection by default: one client could
+  // open them all. 100 is the minimum RFC 9113 recommends and what gRPC servers use.
+  settings: { maxConcurrentStreams: 100, maxHeaderListSize: MAX_HEADER_BYTES },
 };
 
 /** Creates Fastify's `serverFactory` for the configured transport. */
@@ -50,7 +56,7 @@ export function createServerFactory(tls: TlsConfig | undefined) {
 }
 
 function createPlaintextServer(handler: RequestHandler): OnePortServer {
-  const h1 = http.createServer(handler);
+  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
   applyHttp1Timeouts(h1);
   const h2 = http2.createServer(HTTP2_OPTIONS, handler as unknown as Http2RequestHandler);
   const sessions = trackSessions(h2);
