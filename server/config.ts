@@ -58,6 +58,8 @@ export interface Config {
   readonly passwordHashCost: number;
   /** On shutdown, calls still running after this are ended with UNAVAILABLE. */
   readonly shutdownGraceMs: number;
+  /** An HTTP/2 connection silent this long gets a PING; unanswered as long, it is closed. */
+  readonly idleProbeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +97,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxTimeoutMs: integer(env, "MAX_TIMEOUT_MS", 24 * 60 * 60 * 1000, 1, 0x7fffffff),
     passwordHashCost: integer(env, "PASSWORD_HASH_COST", 15, 10, 20),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    idleProbeMs: integer(env, "IDLE_PROBE_MS", 5 * 60_000, 100, 24 * 60 * 60_000),
   };
 }
 

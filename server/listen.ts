@@ -50,16 +50,16 @@ const HTTP2_OPTIONS: http2.ServerOptions = {
 };
 
 /** Creates Fastify's `serverFactory` for the configured transport. */
-export function createServerFactory(tls: TlsConfig | undefined) {
+export function createServerFactory(tls: TlsConfig | undefined, idleProbeMs: number) {
   return (handler: RequestHandler): OnePortServer =>
-    tls ? createTlsServer(handler, tls) : createPlaintextServer(handler);
+    tls ? createTlsServer(handler, tls, idleProbeMs) : createPlaintextServer(handler, idleProbeMs);
 }
 
-function createPlaintextServer(handler: RequestHandler): OnePortServer {
+function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): OnePortServer {
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
   applyHttp1Timeouts(h1);
   const h2 = http2.createServer(HTTP2_OPTIONS, handler as unknown as Http2RequestHandler);
-  const sessions = trackSessions(h2);
+  const sessions = trackSessions(h2, idleProbeMs);
 
   const server = net.createServer((socket) => {
     routeByPreface(socket, (isHttp2) => {
@@ -85,7 +85,7 @@ function createPlaintextServer(handler: RequestHandler): OnePortServer {
   });
 }
 
-function createTlsServer(handler: RequestHandler, tls: TlsConfig): OnePortServer {
+function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: number): OnePortServer {
   const server = http2.createSecureServer(
     {
       ...HTTP2_OPTIONS,
@@ -102,7 +102,7 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig): OnePortServer
   // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1
   // machinery, which reads these limits from the server itself.
   applyHttp1Timeouts(server as unknown as http.Server);
-  const sessions = trackSessions(server);
+  const sessions = trackSessions(server, idleProbeMs);
   return Object.assign(server as unknown as net.Server, {
     // The same HTTP/1.1 connection list backs these connections; Http2SecureServer
     // only lacks the method.
@@ -154,13 +154,36 @@ function routeByPreface(socket: net.Socket, route: (isHttp2: boolean) => void): 
   socket.on("end", onEnd);
 }
 
-function trackSessions(server: http2.Http2Server | http2.Http2SecureServer): Set<http2.ServerHttp2Session> {
+function trackSessions(
+  server: http2.Http2Server | http2.Http2SecureServer,
+  idleProbeMs: number,
+): Set<http2.ServerHttp2Session> {
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    session.setTimeout(idleProbeMs, () => probe(session, idleProbeMs));
   });
   return sessions;
+}
+
+/**
+ * A connection silent for a while may be a live but quiet stream (a chat
+ * member waiting for messages) or a peer that vanished without closing TCP.
+ * A PING tells them apart: an unanswered one closes the connection and the
+ * streams it held.
+ */
+function probe(session: http2.ServerHttp2Session, timeoutMs: number): void {
+  if (session.closed || session.destroyed) {
+    return;
+  }
+  const timer = setTimeout(() => session.destroy(), timeoutMs).unref();
+  session.ping((err) => {
+    clearTimeout(timer);
+    if (err) {
+      session.destroy();
+    }
+  });
 }
 
 /**
