@@ -2,7 +2,6 @@
  * Builds the Fastify application: the RPC routes with their interceptors on
  * the one-port server. Listening is left to the caller (main.ts or a test).
  */
-import { Code, ConnectError } from "@connectrpc/connect";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
@@ -17,6 +16,7 @@ import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory } from "./listen.js";
+import { abortCallsAfterGrace } from "./shutdown-signal.js";
 import { createAuthService } from "./services/auth-service.js";
 import { ChatRoom } from "./services/chat-room.js";
 import { createScryptHasher } from "./services/password.js";
@@ -78,9 +78,7 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
     contextValues: contextValuesOf,
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
-    // Closing waits for calls in flight; streams (Chat) could run forever.
-    shutdownTimeoutMs: config.shutdownGraceMs,
-    shutdownError: new ConnectError("the server is shutting down: retry the call", Code.Unavailable),
+    shutdownSignal: abortCallsAfterGrace(app, config.shutdownGraceMs),
   });
   app.setNotFoundHandler(notFoundHandler);
   return app;

@@ -20,9 +20,14 @@ const REQUEST_TIMEOUT_MS = 5_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let server: TestServer;
+/** `authorization: Bearer <an admin's token>`: every RPC but CreateUser needs a token. */
+let asAdmin: Record<string, string>;
+/** CreateUser is public: sign-up needs no token. */
+const anonymous: Record<string, string> = {};
 
 before(async () => {
   server = await startServer();
+  asAdmin = { authorization: `Bearer ${await server.adminToken()}` };
 });
 
 after(async () => {
@@ -31,11 +36,11 @@ after(async () => {
 
 describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
   it("answers POST CreateUser with 200 and the user as JSON, without the password", async () => {
-    const res = await postJson("/user.v1.UserService/CreateUser", {
-      username: " curl_user ",
-      email: "curl@example.com",
-      password: "hunter2hunter2",
-    });
+    const res = await postJson(
+      "/user.v1.UserService/CreateUser",
+      { username: " curl_user ", email: "curl@example.com", password: "hunter2hunter2" },
+      anonymous,
+    );
 
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
@@ -52,14 +57,15 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
   const errors: readonly { name: string; call: () => Promise<Response>; status: number; code: string; message: RegExp }[] = [
     {
       name: "a bad username",
-      call: () => postJson("/user.v1.UserService/CreateUser", { username: "x", email: "x@example.com", password: "password1" }),
+      call: () =>
+        postJson("/user.v1.UserService/CreateUser", { username: "x", email: "x@example.com", password: "password1" }, anonymous),
       status: 400,
       code: "invalid_argument",
       message: /^username: must be 3 to 32 characters/,
     },
     {
       name: "an unknown user",
-      call: () => postJson("/user.v1.UserService/GetUser", { id: "6f1c1f52-4f0e-4d4e-9a51-0b8d8b0c6f31" }),
+      call: () => postJson("/user.v1.UserService/GetUser", { id: "6f1c1f52-4f0e-4d4e-9a51-0b8d8b0c6f31" }, asAdmin),
       status: 404,
       code: "not_found",
       message: /^no user has id 6f1c1f52-4f0e-4d4e-9a51-0b8d8b0c6f31/,
@@ -68,15 +74,22 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
       name: "a taken username",
       call: async () => {
         await insertUser({ username: "taken_name" });
-        return postJson("/user.v1.UserService/CreateUser", {
-          username: "TAKEN_NAME",
-          email: `${randomUUID()}@example.com`,
-          password: "password1",
-        });
+        return postJson(
+          "/user.v1.UserService/CreateUser",
+          { username: "TAKEN_NAME", email: `${randomUUID()}@example.com`, password: "password1" },
+          anonymous,
+        );
       },
       status: 409,
       code: "already_exists",
       message: /^username "TAKEN_NAME" is already taken/,
+    },
+    {
+      name: "a GetUser without a token",
+      call: async () => postJson("/user.v1.UserService/GetUser", { id: (await insertUser()).id }, anonymous),
+      status: 401,
+      code: "unauthenticated",
+      message: /^missing access token/,
     },
   ];
   for (const { name, call, status, code, message } of errors) {
@@ -96,7 +109,7 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
       const user = await insertUser();
       const query = new URLSearchParams({ connect: "v1", encoding: "json", message: JSON.stringify({ id: user.id }) });
 
-      const res = await fetchBounded(`${server.baseUrl}/user.v1.UserService/GetUser?${query}`);
+      const res = await fetchBounded(`${server.baseUrl}/user.v1.UserService/GetUser?${query}`, { headers: asAdmin });
 
       assert.equal(res.status, 200);
       assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
@@ -110,7 +123,7 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
       const message = Buffer.from(encode(GetUserRequestSchema, { id: user.id })).toString("base64url");
       const query = new URLSearchParams({ connect: "v1", encoding: "proto", base64: "1", message });
 
-      const res = await fetchBounded(`${server.baseUrl}/user.v1.UserService/GetUser?${query}`);
+      const res = await fetchBounded(`${server.baseUrl}/user.v1.UserService/GetUser?${query}`, { headers: asAdmin });
 
       assert.equal(res.status, 200);
       assert.match(res.headers.get("content-type") ?? "", /^application\/proto/);
@@ -122,7 +135,7 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
     it("answers a GET for an unknown user with 404 and code not_found", async () => {
       const query = new URLSearchParams({ connect: "v1", encoding: "json", message: JSON.stringify({ id: randomUUID() }) });
 
-      const res = await fetchBounded(`${server.baseUrl}/user.v1.UserService/GetUser?${query}`);
+      const res = await fetchBounded(`${server.baseUrl}/user.v1.UserService/GetUser?${query}`, { headers: asAdmin });
 
       assert.equal(res.status, 404);
       assertConnectErrorBody((await res.json()) as Record<string, unknown>, "not_found");
@@ -143,7 +156,7 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
   const unknownPaths = ["/user.v1.UserService/NoSuchMethod", "/ghost.v1.GhostService/GetUser"];
   for (const path of unknownPaths) {
     it(`answers a Connect request to ${path} with 404 and code unimplemented`, async () => {
-      const res = await postJson(path, {});
+      const res = await postJson(path, {}, asAdmin);
 
       assert.equal(res.status, 404);
       assertConnectErrorBody((await res.json()) as Record<string, unknown>, "unimplemented");
@@ -166,7 +179,7 @@ describe("gRPC over h2c", { timeout: 30_000 }, () => {
   it("answers GetUser with one framed User and grpc-status 0 in the trailers", async () => {
     const user = await insertUser();
 
-    const res = await grpcCall("/user.v1.UserService/GetUser", frame(encode(GetUserRequestSchema, { id: user.id })));
+    const res = await grpcCall("/user.v1.UserService/GetUser", frame(encode(GetUserRequestSchema, { id: user.id })), asAdmin);
 
     assert.equal(res.headers[":status"], 200);
     assert.match(String(res.headers["content-type"]), /^application\/grpc(\+proto)?$/);
@@ -180,7 +193,7 @@ describe("gRPC over h2c", { timeout: 30_000 }, () => {
   });
 
   it("answers an unknown method with HTTP 200 and grpc-status 12 (UNIMPLEMENTED)", async () => {
-    const res = await grpcCall("/user.v1.UserService/NoSuchMethod", frame(new Uint8Array(0)));
+    const res = await grpcCall("/user.v1.UserService/NoSuchMethod", frame(new Uint8Array(0)), asAdmin);
 
     assert.equal(res.headers[":status"], 200);
     // A trailers-only answer puts grpc-status in the one HEADERS frame.
@@ -188,11 +201,23 @@ describe("gRPC over h2c", { timeout: 30_000 }, () => {
   });
 
   it("answers a validation error with grpc-status 3 and the message in grpc-message", async () => {
-    const res = await grpcCall("/user.v1.UserService/GetUser", frame(encode(GetUserRequestSchema, { id: "42" })));
+    const res = await grpcCall("/user.v1.UserService/GetUser", frame(encode(GetUserRequestSchema, { id: "42" })), asAdmin);
 
     const trailers = { ...res.headers, ...res.trailers };
     assert.equal(trailers["grpc-status"], "3");
     assert.match(decodeURIComponent(String(trailers["grpc-message"])), /^id: must be a valid UUID$/);
+  });
+
+  it("answers GetUser without a token with grpc-status 16 (UNAUTHENTICATED)", async () => {
+    const user = await insertUser();
+
+    const res = await grpcCall("/user.v1.UserService/GetUser", frame(encode(GetUserRequestSchema, { id: user.id })), anonymous);
+
+    assert.equal(res.headers[":status"], 200);
+    const trailers = { ...res.headers, ...res.trailers };
+    assert.equal(trailers["grpc-status"], "16");
+    assert.match(decodeURIComponent(String(trailers["grpc-message"])), /^missing access token/);
+    assert.equal(unframe(res.body).length, 0, "no user in the answer");
   });
 
   it("percent-encodes grpc-message", async () => {
@@ -202,6 +227,7 @@ describe("gRPC over h2c", { timeout: 30_000 }, () => {
     const res = await grpcCall(
       "/user.v1.UserService/CreateUser",
       frame(encode(CreateUserRequestSchema, { username: "percent", email, password: "password1" })),
+      anonymous,
     );
 
     const trailers = { ...res.headers, ...res.trailers };
@@ -250,10 +276,11 @@ function fetchBounded(url: string, init: RequestInit = {}): Promise<Response> {
   return fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
 }
 
-function postJson(path: string, body: unknown): Promise<Response> {
+/** `auth`: the authorization header, if any (asAdmin or anonymous). */
+function postJson(path: string, body: unknown, auth: Record<string, string>): Promise<Response> {
   return fetchBounded(`${server.baseUrl}${path}`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...auth },
     body: JSON.stringify(body),
   });
 }
@@ -300,8 +327,9 @@ interface H2Response {
   readonly body: Buffer;
 }
 
-function grpcCall(path: string, body: Uint8Array): Promise<H2Response> {
-  return h2Request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" }, body);
+/** `auth`: the authorization metadata, if any (asAdmin or anonymous). */
+function grpcCall(path: string, body: Uint8Array, auth: Record<string, string>): Promise<H2Response> {
+  return h2Request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", ...auth }, body);
 }
 
 /** One request on its own h2c connection (prior knowledge), closed afterwards. */

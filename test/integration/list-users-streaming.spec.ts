@@ -15,18 +15,37 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { ListUsersRequestSchema, UserService, UserSchema, type User } from "../../gen/user/v1/user_pb.js";
+import type { Identity } from "../../server/auth/identity.js";
+import { loadSigningKey } from "../../server/auth/signing-key.js";
+import { createTokens } from "../../server/auth/tokens.js";
+import { loadConfig } from "../../server/config.js";
 import { LIST_BATCH_SIZE } from "../../server/services/user-service.js";
 import { createMemoryStore } from "../../server/storage/memory.js";
 import { createSqliteStore } from "../../server/storage/sqlite.js";
 import type { StoredUser, UserStore } from "../../server/storage/store.js";
 import { spawnServer, type SpawnedServer } from "../support/spawn-server.js";
-import { startServer, type TestServer } from "../support/start-server.js";
+import { bearer, startServer, TEST_JWT_SECRET, type TestServer } from "../support/start-server.js";
 
 const MB = 1024 * 1024;
 const LIST_USERS_PATH = "/user.v1.UserService/ListUsers";
+
+/** What a spawned server needs in its environment to trust tokenForSpawned's tokens. */
+const SPAWNED_JWT_ENV = { JWT_SECRET: TEST_JWT_SECRET };
+
+/** An access token, as Login would issue it, for a server started with SPAWNED_JWT_ENV. */
+async function tokenForSpawned(identity: Identity): Promise<string> {
+  const config = loadConfig(SPAWNED_JWT_ENV);
+  const tokens = createTokens(loadSigningKey(config.jwt, config.dataDir), config.jwt);
+  return (await tokens.issue(identity)).accessToken;
+}
+
+/** `authorization: Bearer <token>`, as raw HTTP/1.1 or HTTP/2 request headers. */
+function authorization(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
 
 /**
  * `count` users with distinct names, several per second of createdAt (so ids
@@ -89,7 +108,7 @@ function callListUsersRaw(
   session: http2.ClientHttp2Session,
   pageSize: number,
   onUser: (user: User) => void,
-  headers: http2.OutgoingHttpHeaders = {},
+  headers: http2.OutgoingHttpHeaders,
 ): RawListUsersCall {
   const stream = session.request({
     ":method": "POST",
@@ -153,24 +172,33 @@ function throttle(stream: http2.ClientHttp2Stream, bytesPerTick: number, tickMs:
   return () => clearInterval(timer);
 }
 
-/** A unary GetUser over its own HTTP/2 connection: how long the server takes to answer anything. */
-function probeLatencyMs(session: http2.ClientHttp2Session): Promise<number> {
+/**
+ * A unary GetUser (of an unknown id) over its own HTTP/2 connection: how long
+ * the server takes to answer anything. Rejects unless the call reached the
+ * service (HTTP 404, not_found).
+ */
+function probeLatencyMs(session: http2.ClientHttp2Session, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const stream = session.request({
       ":method": "POST",
       ":path": "/user.v1.UserService/GetUser",
       "content-type": "application/json",
+      ...authorization(token),
     });
+    let status: number | undefined;
+    stream.on("response", (headers) => (status = headers[":status"]));
     stream.on("data", () => {});
     stream.on("error", reject);
-    stream.on("close", () => resolve(performance.now() - started));
+    stream.on("close", () =>
+      status === 404 ? resolve(performance.now() - started) : reject(new Error(`GetUser answered HTTP ${status}`)),
+    );
     stream.end(JSON.stringify({ id: randomUUID() }));
   });
 }
 
 /** ListUsers (page_size 0) over Connect JSON on HTTP/1.1, read as fast as possible; resolves with the bytes read. */
-function readAllOverHttp1(baseUrl: string): Promise<number> {
+function readAllOverHttp1(baseUrl: string, token: string): Promise<number> {
   const body = Buffer.from(JSON.stringify({ pageSize: 0 }));
   const envelope = Buffer.alloc(5 + body.length);
   envelope.writeUInt32BE(body.length, 1);
@@ -178,8 +206,17 @@ function readAllOverHttp1(baseUrl: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
       `${baseUrl}${LIST_USERS_PATH}`,
-      { method: "POST", agent: false, headers: { "content-type": "application/connect+json" } },
+      {
+        method: "POST",
+        agent: false,
+        headers: { "content-type": "application/connect+json", ...authorization(token) },
+      },
       (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new Error(`ListUsers answered HTTP ${res.statusCode}`));
+          return;
+        }
         let bytes = 0;
         res.on("data", (chunk: Buffer) => (bytes += chunk.length));
         res.on("end", () => resolve(bytes));
@@ -192,11 +229,11 @@ function readAllOverHttp1(baseUrl: string): Promise<number> {
 }
 
 /** The same over gRPC on HTTP/2, read as fast as possible. */
-async function readAllOverHttp2(baseUrl: string): Promise<number> {
+async function readAllOverHttp2(baseUrl: string, token: string): Promise<number> {
   const session = http2.connect(baseUrl);
   try {
     let bytes = 0;
-    const call = callListUsersRaw(session, 0, () => {});
+    const call = callListUsersRaw(session, 0, () => {}, authorization(token));
     call.stream.on("data", (chunk: Buffer) => (bytes += chunk.length));
     const outcome = await call.done;
     assert.equal(outcome.grpcStatus, "0", `stream ended with ${JSON.stringify(outcome)}`);
@@ -212,6 +249,7 @@ describe("ListUsers streaming", () => {
     let dir: string | undefined;
     let expectedIds: string[];
     let server: SpawnedServer;
+    let token: string;
     let seedingNote = "";
 
     before(async () => {
@@ -227,7 +265,17 @@ describe("ListUsers streaming", () => {
         await store.close();
       }
       const seededMs = performance.now() - seeding;
-      server = await spawnServer({ env: { STORAGE: "sqlite", DATABASE_PATH: databasePath } });
+      server = await spawnServer({
+        env: {
+          STORAGE: "sqlite",
+          DATABASE_PATH: databasePath,
+          ...SPAWNED_JWT_ENV,
+          // The probes below call as often as they can: a rate limit would
+          // answer them early and hide the latency being measured.
+          RATE_LIMIT_USER: "off",
+        },
+      });
+      token = await tokenForSpawned({ userId: randomUUID(), roles: ["user", "admin"] });
       // before() has no diagnostic(); the figure goes to the RSS test's output.
       seedingNote = `seeded ${USERS} users into SQLite in ${Math.round(seededMs)} ms`;
     });
@@ -245,7 +293,7 @@ describe("ListUsers streaming", () => {
       try {
         // Warm-up: loads the code paths, statements and buffers a stream uses.
         const warmUp: User[] = [];
-        const warmUpCall = callListUsersRaw(session, 1_000, (u) => warmUp.push(u));
+        const warmUpCall = callListUsersRaw(session, 1_000, (u) => warmUp.push(u), authorization(token));
         assert.equal((await warmUpCall.done).grpcStatus, "0");
         assert.deepEqual(
           warmUp.map((u) => u.id),
@@ -259,12 +307,17 @@ describe("ListUsers streaming", () => {
         let received = 0;
         let firstOutOfOrder: number | undefined;
         const started = performance.now();
-        const call = callListUsersRaw(session, 0, (user) => {
-          if (firstOutOfOrder === undefined && user.id !== expectedIds[received]) {
-            firstOutOfOrder = received;
-          }
-          received++;
-        });
+        const call = callListUsersRaw(
+          session,
+          0,
+          (user) => {
+            if (firstOutOfOrder === undefined && user.id !== expectedIds[received]) {
+              firstOutOfOrder = received;
+            }
+            received++;
+          },
+          authorization(token),
+        );
         // About 1.6 MB/s: the whole stream (about 19 MB) takes some 12 s,
         // while the server could send it in a few.
         const stopThrottle = throttle(call.stream, 32 * 1024, 20);
@@ -301,17 +354,17 @@ describe("ListUsers streaming", () => {
         it(reader.name, async (t) => {
           const probe = http2.connect(server.baseUrl);
           try {
-            await probeLatencyMs(probe);
+            await probeLatencyMs(probe, token);
             let streaming = true;
             const latencies: number[] = [];
             const probing = (async () => {
               while (streaming) {
-                latencies.push(await probeLatencyMs(probe));
+                latencies.push(await probeLatencyMs(probe, token));
                 await sleep(5);
               }
             })();
             const started = performance.now();
-            const bytes = await reader.readAll(server.baseUrl);
+            const bytes = await reader.readAll(server.baseUrl, token).finally(() => (streaming = false));
             const durationMs = performance.now() - started;
             streaming = false;
             await probing;
@@ -340,21 +393,23 @@ describe("ListUsers streaming", () => {
     // end of the stream would read all 400.
     const MAX_BATCHES_READ = BATCHES / 4;
     let server: TestServer;
+    let token: string;
     let listPageCalls: () => number;
     const sessionManagers: Http2SessionManager[] = [];
 
-    const transports: { name: string; create(baseUrl: string): Transport }[] = [
+    const transports: { name: string; create(baseUrl: string, interceptors: Interceptor[]): Transport }[] = [
       {
         name: "gRPC over HTTP/2",
-        create(baseUrl) {
+        create(baseUrl, interceptors) {
           const sessionManager = new Http2SessionManager(baseUrl);
           sessionManagers.push(sessionManager);
-          return createGrpcTransport({ baseUrl, sessionManager });
+          return createGrpcTransport({ baseUrl, sessionManager, interceptors });
         },
       },
       {
         name: "Connect JSON over HTTP/1.1",
-        create: (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
+        create: (baseUrl, interceptors) =>
+          createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false, interceptors }),
       },
     ];
 
@@ -364,6 +419,7 @@ describe("ListUsers streaming", () => {
       const counting = countListPageCalls(store);
       listPageCalls = counting.calls;
       server = await startServer({ store: counting.store });
+      token = await server.adminToken();
     });
 
     after(async () => {
@@ -384,10 +440,27 @@ describe("ListUsers streaming", () => {
       assert.ok(settled <= MAX_BATCHES_READ, `${settled} of ${BATCHES} batches read`);
     }
 
+    it("refuses a stream without a token with grpc-status 16 (UNAUTHENTICATED), before any database read", async () => {
+      const session = http2.connect(server.baseUrl);
+      try {
+        const callsBefore = listPageCalls();
+        let received = 0;
+        const call = callListUsersRaw(session, 0, () => received++, {});
+        const outcome = await Promise.race([call.done, sleep(5_000).then(() => undefined)]);
+
+        assert.ok(outcome, "the stream was still open after 5 s");
+        assert.equal(outcome.grpcStatus, "16", `stream ended with ${JSON.stringify(outcome)}`);
+        assert.equal(received, 0);
+        assert.equal(listPageCalls(), callsBefore, "the database was read for an unauthenticated call");
+      } finally {
+        session.destroy();
+      }
+    });
+
     describe("cancelling mid-stream stops the server's database reads", () => {
       for (const transport of transports) {
         it(transport.name, async (t) => {
-          const client = createClient(UserService, transport.create(server.baseUrl));
+          const client = createClient(UserService, transport.create(server.baseUrl, [bearer(token)]));
           const callsBefore = listPageCalls();
           const controller = new AbortController();
           let received = 0;
@@ -410,7 +483,7 @@ describe("ListUsers streaming", () => {
     describe("a deadline stops the stream's database reads", () => {
       for (const transport of transports) {
         it(`${transport.name}, timeoutMs and a slow reader`, async (t) => {
-          const client = createClient(UserService, transport.create(server.baseUrl));
+          const client = createClient(UserService, transport.create(server.baseUrl, [bearer(token)]));
           const callsBefore = listPageCalls();
           let received = 0;
           await assert.rejects(
@@ -434,7 +507,7 @@ describe("ListUsers streaming", () => {
         try {
           const callsBefore = listPageCalls();
           let received = 0;
-          const call = callListUsersRaw(session, 0, () => received++, { "grpc-timeout": "300m" });
+          const call = callListUsersRaw(session, 0, () => received++, { "grpc-timeout": "300m", ...authorization(token) });
           // Read a little, then stop reading; the client itself keeps no deadline.
           await new Promise<void>((resolve) => {
             const onData = () => {

@@ -11,35 +11,46 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { UserService } from "../../gen/user/v1/user_pb.js";
 import { makeDevCerts, type DevCerts } from "../support/dev-certs.js";
-import { startServer, type TestServer } from "../support/start-server.js";
+import { bearer, startServer, type TestServer } from "../support/start-server.js";
 
 const GET_USER = "/user.v1.UserService/GetUser";
 const UNKNOWN_ID = "0b7c1f52-4f0e-4d4e-9a51-0b8d8b0c6f31";
 
-/** A unary GetUser over grpc-js with raw bytes: the answer's status code. */
-function grpcJsGetUser(port: number, credentials: grpc.ChannelCredentials): Promise<grpc.status> {
+/**
+ * A unary GetUser over grpc-js with raw bytes, with `token` as the bearer
+ * token when given: the answer's status code.
+ */
+function grpcJsGetUser(port: number, credentials: grpc.ChannelCredentials, token?: string): Promise<grpc.status> {
   const client = new grpc.Client(`localhost:${port}`, credentials);
+  const metadata = new grpc.Metadata();
+  if (token !== undefined) {
+    metadata.set("authorization", `Bearer ${token}`);
+  }
   return new Promise<grpc.status>((resolve) => {
     client.makeUnaryRequest(
       GET_USER,
       (bytes: Buffer) => bytes,
       (bytes: Buffer) => bytes,
       Buffer.from([0x0a, UNKNOWN_ID.length, ...Buffer.from(UNKNOWN_ID)]),
+      metadata,
       { deadline: Date.now() + 5_000 },
       (err) => resolve(err?.code ?? grpc.status.OK),
     );
   }).finally(() => client.close());
 }
 
-describe("mTLS", () => {
+describe("mTLS", { timeout: 30_000 }, () => {
   let server: TestServer;
   let certs: DevCerts;
+  /** A client certificate gets a client in; every RPC but CreateUser still needs a token. */
+  let token: string;
 
   before(async () => {
     certs = makeDevCerts();
     server = await startServer({
       env: { TLS_CERT: certs.paths.serverCert, TLS_KEY: certs.paths.serverKey, TLS_CLIENT_CA: certs.paths.ca },
     });
+    token = await server.adminToken();
   });
   after(async () => {
     await server?.close();
@@ -47,12 +58,21 @@ describe("mTLS", () => {
   });
 
   it("lets a grpc-js client with the dev client certificate call", async () => {
-    const code = await grpcJsGetUser(server.port, grpc.credentials.createSsl(certs.ca, certs.clientKey, certs.clientCert));
+    const code = await grpcJsGetUser(
+      server.port,
+      grpc.credentials.createSsl(certs.ca, certs.clientKey, certs.clientCert),
+      token,
+    );
     assert.equal(code, grpc.status.NOT_FOUND, "the call reached the service");
   });
 
+  it("still wants a token from a grpc-js client with the dev client certificate", async () => {
+    const code = await grpcJsGetUser(server.port, grpc.credentials.createSsl(certs.ca, certs.clientKey, certs.clientCert));
+    assert.equal(code, grpc.status.UNAUTHENTICATED, "a client certificate is no sign-in");
+  });
+
   it("refuses a grpc-js client without a client certificate", async () => {
-    const code = await grpcJsGetUser(server.port, grpc.credentials.createSsl(certs.ca));
+    const code = await grpcJsGetUser(server.port, grpc.credentials.createSsl(certs.ca), token);
     assert.equal(code, grpc.status.UNAVAILABLE, "the TLS handshake failed");
   });
 
@@ -60,10 +80,20 @@ describe("mTLS", () => {
     const baseUrl = `https://localhost:${server.port}`;
     const withCert = createClient(
       UserService,
-      createGrpcTransport({ baseUrl, nodeOptions: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } }),
+      createGrpcTransport({
+        baseUrl,
+        nodeOptions: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey },
+        interceptors: [bearer(token)],
+      }),
     );
-    await assert.rejects(withCert.getUser({ id: UNKNOWN_ID }), (e: unknown) => ConnectError.from(e).code === Code.NotFound);
-    const without = createClient(UserService, createGrpcTransport({ baseUrl, nodeOptions: { ca: certs.ca } }));
+    await assert.rejects(
+      withCert.getUser({ id: UNKNOWN_ID }, { timeoutMs: 5_000 }),
+      (e: unknown) => ConnectError.from(e).code === Code.NotFound,
+    );
+    const without = createClient(
+      UserService,
+      createGrpcTransport({ baseUrl, nodeOptions: { ca: certs.ca }, interceptors: [bearer(token)] }),
+    );
     await assert.rejects(without.getUser({ id: UNKNOWN_ID }, { timeoutMs: 5_000 }), (e: unknown) =>
       [Code.Unavailable, Code.Unknown, Code.Internal].includes(ConnectError.from(e).code),
     );
@@ -73,7 +103,11 @@ describe("mTLS", () => {
     const error = await new Promise<Error | undefined>((resolve) => {
       const req = https.request(
         `https://localhost:${server.port}${GET_USER}`,
-        { method: "POST", ca: certs.ca, headers: { "content-type": "application/json" } },
+        {
+          method: "POST",
+          ca: certs.ca,
+          headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        },
         (res) => {
           res.resume();
           resolve(undefined);

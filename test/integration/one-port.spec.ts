@@ -12,7 +12,31 @@ import { makeDevCerts, type DevCerts } from "../support/dev-certs.js";
 import { startServer, type TestServer } from "../support/start-server.js";
 
 const LIST_USERS = "/user.v1.UserService/ListUsers";
-const CONNECT_UNARY_GET_USER = "POST /user.v1.UserService/GetUser HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+/** An empty ListUsersRequest as a Connect streaming envelope: flags 0, length 2, "{}". */
+const EMPTY_LIST_USERS_REQUEST = Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]);
+
+/** A raw Connect unary GetUser with no id (400, invalid_argument), with `token` as the bearer token if given. */
+function connectUnaryGetUser(token?: string): string {
+  const authorization = token === undefined ? "" : `Authorization: Bearer ${token}\r\n`;
+  return `POST /user.v1.UserService/GetUser HTTP/1.1\r\nHost: x\r\n${authorization}Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`;
+}
+
+/**
+ * The end-of-stream message (flag 2) that closes a Connect streaming response,
+ * which must be the body's last envelope: its JSON, e.g. {} or {"error": ...}.
+ */
+function connectEndOfStream(body: Buffer): { error?: { code?: string } } {
+  let offset = 0;
+  while (offset + 5 <= body.length) {
+    const length = body.readUInt32BE(offset + 1);
+    if (body[offset] === 2) {
+      assert.equal(offset + 5 + length, body.length, "the end-of-stream message is the last");
+      return JSON.parse(body.subarray(offset + 5, offset + 5 + length).toString("utf8")) as { error?: { code?: string } };
+    }
+    offset += 5 + length;
+  }
+  return assert.fail("no end-of-stream message");
+}
 
 /** Sends raw bytes, in the given pieces, and collects the reply until the server goes quiet. */
 function exchange(port: number, pieces: (string | Buffer)[], quietMs = 300): Promise<string> {
@@ -41,9 +65,14 @@ function exchange(port: number, pieces: (string | Buffer)[], quietMs = 300): Pro
   });
 }
 
-function h2Request(client: http2.ClientHttp2Session, path: string, body: Buffer, contentType: string) {
+function h2Request(client: http2.ClientHttp2Session, path: string, body: Buffer, contentType: string, token: string) {
   return new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
-    const req = client.request({ ":method": "POST", ":path": path, "content-type": contentType });
+    const req = client.request({
+      ":method": "POST",
+      ":path": path,
+      "content-type": contentType,
+      authorization: `Bearer ${token}`,
+    });
     const chunks: Buffer[] = [];
     let status = 0;
     req.on("response", (headers) => (status = Number(headers[":status"])));
@@ -54,21 +83,32 @@ function h2Request(client: http2.ClientHttp2Session, path: string, body: Buffer,
   });
 }
 
-describe("one port in plaintext", () => {
+describe("one port in plaintext", { timeout: 30_000 }, () => {
   let server: TestServer;
-  before(async () => (server = await startServer()));
+  /** Every RPC but CreateUser needs a token. */
+  let token: string;
+  before(async () => {
+    server = await startServer();
+    token = await server.adminToken();
+  });
   after(() => server.close());
 
   it("serves HTTP/1.1 that arrives a few bytes at a time", async () => {
     const reply = await exchange(server.port, ["P", "OS", "T /user.v1.UserService/GetUser HTTP/1.1\r\nHost: x\r\n",
-      "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"]);
+      `Authorization: Bearer ${token}\r\n`, "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"]);
     assert.match(reply, /^HTTP\/1\.1 400 /);
     assert.match(reply, /"code":"invalid_argument"/);
   });
 
   it("serves pipelined HTTP/1.1 requests on one connection", async () => {
-    const reply = await exchange(server.port, [CONNECT_UNARY_GET_USER + CONNECT_UNARY_GET_USER]);
+    const reply = await exchange(server.port, [connectUnaryGetUser(token) + connectUnaryGetUser(token)]);
     assert.equal(reply.match(/HTTP\/1\.1 400 /g)?.length, 2);
+  });
+
+  it("answers an HTTP/1.1 request without a token with 401 and code unauthenticated", async () => {
+    const reply = await exchange(server.port, [connectUnaryGetUser()]);
+    assert.match(reply, /^HTTP\/1\.1 401 /);
+    assert.match(reply, /"code":"unauthenticated"/);
   });
 
   it("serves h2c whose connection preface arrives split", async () => {
@@ -86,31 +126,36 @@ describe("one port in plaintext", () => {
   it("answers HTTP/1.1 and h2c clients on the same port", async () => {
     const h1 = await fetch(`${server.baseUrl}${LIST_USERS}`, {
       method: "POST",
-      headers: { "content-type": "application/connect+json" },
-      body: Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]),
+      headers: { "content-type": "application/connect+json", authorization: `Bearer ${token}` },
+      body: EMPTY_LIST_USERS_REQUEST,
+      signal: AbortSignal.timeout(5_000),
     });
     assert.equal(h1.status, 200);
+    assert.deepEqual(connectEndOfStream(Buffer.from(await h1.arrayBuffer())), {}, "the stream ended without an error");
     const client = http2.connect(server.baseUrl);
     try {
-      const h2 = await h2Request(client, LIST_USERS, Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]), "application/connect+json");
+      const h2 = await h2Request(client, LIST_USERS, EMPTY_LIST_USERS_REQUEST, "application/connect+json", token);
       assert.equal(h2.status, 200);
       // The end-of-stream frame (flag 2) with no error.
       assert.equal(h2.body[0], 2);
+      assert.deepEqual(connectEndOfStream(h2.body), {});
     } finally {
       client.close();
     }
   });
 });
 
-describe("one port with TLS", () => {
+describe("one port with TLS", { timeout: 30_000 }, () => {
   let server: TestServer;
   let certs: DevCerts;
   let ca: Buffer;
+  let token: string;
 
   before(async () => {
     certs = makeDevCerts();
     ca = certs.ca;
     server = await startServer({ env: { TLS_CERT: certs.paths.serverCert, TLS_KEY: certs.paths.serverKey } });
+    token = await server.adminToken();
   });
   after(async () => {
     await server?.close();
@@ -131,21 +176,25 @@ describe("one port with TLS", () => {
   });
 
   it("serves Connect over HTTPS/1.1 and gRPC-style HTTP/2 over TLS", async () => {
-    const status = await new Promise<number>((resolve, reject) => {
+    const h1 = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
       const req = https.request(`https://127.0.0.1:${server.port}${LIST_USERS}`, {
-        method: "POST", ca, headers: { "content-type": "application/connect+json" },
+        method: "POST", ca, headers: { "content-type": "application/connect+json", authorization: `Bearer ${token}` },
       }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on("error", reject);
       });
       req.on("error", reject);
-      req.end(Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]));
+      req.end(EMPTY_LIST_USERS_REQUEST);
     });
-    assert.equal(status, 200);
+    assert.equal(h1.status, 200);
+    assert.deepEqual(connectEndOfStream(h1.body), {}, "the stream ended without an error");
     const client = http2.connect(`https://127.0.0.1:${server.port}`, { ca });
     try {
-      const h2 = await h2Request(client, LIST_USERS, Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]), "application/connect+json");
+      const h2 = await h2Request(client, LIST_USERS, EMPTY_LIST_USERS_REQUEST, "application/connect+json", token);
       assert.equal(h2.status, 200);
+      assert.deepEqual(connectEndOfStream(h2.body), {});
     } finally {
       client.close();
     }

@@ -7,11 +7,22 @@ import { Agent, request } from "node:http";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { UserService } from "../../gen/user/v1/user_pb.js";
+import { loadSigningKey } from "../../server/auth/signing-key.js";
+import { createTokens } from "../../server/auth/tokens.js";
+import { loadConfig } from "../../server/config.js";
 import { spawnServer, type SpawnedServer } from "../support/spawn-server.js";
+import { bearer, TEST_JWT_SECRET } from "../support/start-server.js";
+
+/**
+ * The servers here trust tokens signed with the tests' secret (and so keep no
+ * generated secret in a data folder): every RPC but CreateUser needs one.
+ */
+const JWT_ENV = { JWT_SECRET: TEST_JWT_SECRET };
 
 /** The User message in the Connect JSON mapping (int64 as a string). */
 interface UserJson {
@@ -24,6 +35,14 @@ interface UserJson {
 
 const servers = new Set<SpawnedServer>();
 const tempDirs: string[] = [];
+/** An admin's access token (an admin sees every user's email), valid on every server started here. */
+let adminToken: string;
+
+before(async () => {
+  const config = loadConfig(JWT_ENV);
+  const tokens = createTokens(loadSigningKey(config.jwt, config.dataDir), config.jwt);
+  adminToken = (await tokens.issue({ userId: randomUUID(), roles: ["user", "admin"] })).accessToken;
+});
 
 after(async () => {
   await Promise.all([...servers].map((server) => server.stop("SIGKILL")));
@@ -41,7 +60,7 @@ function freshTempDir(): string {
 async function start(env: Record<string, string>, cwd?: string): Promise<SpawnedServer> {
   const server = await spawnServer({
     // Cheap hashing: the test is about storage, not password cost.
-    env: { STORAGE: "sqlite", PASSWORD_HASH_COST: "10", ...env },
+    env: { STORAGE: "sqlite", PASSWORD_HASH_COST: "10", ...JWT_ENV, ...env },
     cwd,
   });
   servers.add(server);
@@ -58,12 +77,19 @@ async function stop(server: SpawnedServer): Promise<number | null> {
 // keep-alive connection delays the server's shutdown (see the last test).
 const noKeepAlive = new Agent({ keepAlive: false });
 
-/** A unary call in the Connect protocol with JSON, as curl would make it. */
-function callJson<T>(server: SpawnedServer, method: string, body: unknown): Promise<T> {
+/**
+ * A unary call in the Connect protocol with JSON, as curl would make it: as
+ * the admin, or with no token when `token` is null.
+ */
+function callJson<T>(server: SpawnedServer, method: string, body: unknown, token: string | null = adminToken): Promise<T> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token !== null) {
+    headers.authorization = `Bearer ${token}`;
+  }
   return new Promise((resolve, reject) => {
     const req = request(
       `${server.baseUrl}/user.v1.UserService/${method}`,
-      { method: "POST", agent: noKeepAlive, headers: { "content-type": "application/json" }, timeout: 10_000 },
+      { method: "POST", agent: noKeepAlive, headers, timeout: 10_000 },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -88,11 +114,13 @@ async function createUsers(server: SpawnedServer, count: number): Promise<UserJs
   const users: UserJson[] = [];
   for (let i = 0; i < count; i++) {
     users.push(
-      await callJson<UserJson>(server, "CreateUser", {
-        username: `keeper_${i}`,
-        email: `keeper.${i}@example.com`,
-        password: `correct horse ${i}`,
-      }),
+      // Sign-up needs no token.
+      await callJson<UserJson>(
+        server,
+        "CreateUser",
+        { username: `keeper_${i}`, email: `keeper.${i}@example.com`, password: `correct horse ${i}` },
+        null,
+      ),
     );
   }
   return users;
@@ -104,6 +132,7 @@ async function listAll(server: SpawnedServer): Promise<UserJson[]> {
     baseUrl: server.baseUrl,
     httpVersion: "1.1",
     nodeOptions: { agent: noKeepAlive },
+    interceptors: [bearer(adminToken)],
   }));
   const users: UserJson[] = [];
   for await (const user of client.listUsers({ pageSize: 0 }, { timeoutMs: 10_000 })) {
@@ -138,6 +167,11 @@ describe("persistence across restarts", { timeout: 120_000 }, () => {
     await assert.rejects(
       callJson(second, "CreateUser", { username: "KEEPER_0", email: "other@example.com", password: "long enough" }),
       /CreateUser answered 409: .*already_exists/,
+    );
+    // And reading them still takes a token.
+    await assert.rejects(
+      callJson(second, "GetUser", { id: created[0]!.id }, null),
+      /GetUser answered 401: .*unauthenticated/,
     );
     assert.equal(await stop(second), 0);
   });

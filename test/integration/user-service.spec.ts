@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { create, createFileRegistry, type MessageInitShape } from "@bufbuild/protobuf";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import { EmptySchema, FileDescriptorProtoSchema, file_google_protobuf_empty } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createWritableIterable } from "@connectrpc/connect/protocol";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import {
@@ -22,7 +22,7 @@ import {
   type User,
 } from "../../gen/user/v1/user_pb.js";
 import type { StoredUser, UserStore } from "../../server/storage/store.js";
-import { startServer, type TestServer } from "../support/start-server.js";
+import { bearer, startServer, type TestServer } from "../support/start-server.js";
 
 /** Unary calls that outlive this fail rather than hang. */
 const UNARY_TIMEOUT_MS = 5_000;
@@ -38,49 +38,61 @@ interface TransportRow {
   readonly name: string;
   /** Full-duplex streams (Chat) need HTTP/2; over HTTP/1.1 they must be refused. */
   readonly fullDuplex: boolean;
-  readonly transport: () => Transport;
+  /** `interceptors` typically carry the bearer token (see `bearer`). */
+  readonly transport: (interceptors?: Interceptor[]) => Transport;
 }
 
 let server: TestServer;
+/** Every RPC but CreateUser needs a token; an admin's sees every user's email. */
+let adminToken: string;
 
 const transports: readonly TransportRow[] = [
   {
     name: "gRPC over HTTP/2",
     fullDuplex: true,
-    transport: () => createGrpcTransport({ baseUrl: server.baseUrl, defaultTimeoutMs: UNARY_TIMEOUT_MS }),
+    transport: (interceptors = []) =>
+      createGrpcTransport({ baseUrl: server.baseUrl, defaultTimeoutMs: UNARY_TIMEOUT_MS, interceptors }),
   },
   {
     name: "gRPC-Web over HTTP/1.1",
     fullDuplex: false,
-    transport: () =>
-      createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", defaultTimeoutMs: UNARY_TIMEOUT_MS }),
+    transport: (interceptors = []) =>
+      createGrpcWebTransport({
+        baseUrl: server.baseUrl,
+        httpVersion: "1.1",
+        defaultTimeoutMs: UNARY_TIMEOUT_MS,
+        interceptors,
+      }),
   },
   {
     name: "Connect JSON over HTTP/1.1",
     fullDuplex: false,
-    transport: () =>
+    transport: (interceptors = []) =>
       createConnectTransport({
         baseUrl: server.baseUrl,
         httpVersion: "1.1",
         useBinaryFormat: false,
         defaultTimeoutMs: UNARY_TIMEOUT_MS,
+        interceptors,
       }),
   },
   {
     name: "Connect binary over HTTP/2",
     fullDuplex: true,
-    transport: () =>
+    transport: (interceptors = []) =>
       createConnectTransport({
         baseUrl: server.baseUrl,
         httpVersion: "2",
         useBinaryFormat: true,
         defaultTimeoutMs: UNARY_TIMEOUT_MS,
+        interceptors,
       }),
   },
 ];
 
 before(async () => {
   server = await startServer();
+  adminToken = await server.adminToken();
 });
 
 after(async () => {
@@ -92,7 +104,7 @@ for (const row of transports) {
     let client: Client<typeof UserService>;
 
     before(() => {
-      client = createClient(UserService, row.transport());
+      client = createClient(UserService, row.transport([bearer(adminToken)]));
     });
 
     beforeEach(() => emptyStore(server.store));
@@ -474,16 +486,23 @@ for (const row of transports) {
     });
 
     describe("Chat", () => {
+      /** A client signed in as a fresh user of its own, known to the room by its token's user id. */
+      const joinAs = async (timeoutMs?: number): Promise<ChatSession> => {
+        const userId = randomUUID();
+        const token = await server.tokenFor({ userId, roles: ["user"] });
+        return joinChat(createClient(UserService, row.transport([bearer(token)])), userId, timeoutMs);
+      };
+
       if (row.fullDuplex) {
         it("delivers every message to every member, the sender included, with a server timestamp", async () => {
           // A member's own first message comes back once it is in the room:
           // that orders the joins without sleeping.
-          const ada = joinChat(client, "ada");
+          const ada = await joinAs();
           let bob: ChatSession | undefined;
           try {
             await ada.send("hello from ada");
             assert.equal((await ada.receive()).text, "hello from ada");
-            bob = joinChat(client, "bob");
+            bob = await joinAs();
             await bob.send("hello from bob");
             assert.equal((await bob.receive()).text, "hello from bob");
             assert.equal((await ada.receive()).text, "hello from bob");
@@ -495,7 +514,7 @@ for (const row of transports) {
             for (const messages of Object.values(seen)) {
               assert.deepEqual(
                 messages.map((m) => [m.userId, m.text]),
-                [["ada", "how are you?"], ["bob", "fine"]],
+                [[ada.userId, "how are you?"], [bob.userId, "fine"]],
               );
               for (const m of messages) {
                 // The client sent timestamp 1; the server's clock wins.
@@ -508,6 +527,45 @@ for (const row of transports) {
           }
         });
 
+        it("stamps each broadcast with the sender's token user id, ignoring the user_id the client wrote", async () => {
+          const ada = await joinAs();
+          let bob: ChatSession | undefined;
+          try {
+            await ada.send("hi");
+            await ada.receive();
+            bob = await joinAs();
+            await bob.send("hi");
+            await bob.receive();
+            await ada.receive();
+
+            // Bob claims to be ada, then claims no one.
+            await bob.send("I am ada", ada.userId);
+            await bob.send("I am nobody", "");
+            const seen = { ada: [await ada.receive(), await ada.receive()], bob: [await bob.receive(), await bob.receive()] };
+
+            for (const messages of Object.values(seen)) {
+              assert.deepEqual(
+                messages.map((m) => [m.userId, m.text]),
+                [[bob.userId, "I am ada"], [bob.userId, "I am nobody"]],
+              );
+            }
+          } finally {
+            ada.leave();
+            bob?.leave();
+          }
+        });
+
+        it("refuses a member without a token with UNAUTHENTICATED", async () => {
+          const stranger = joinChat(createClient(UserService, row.transport()), randomUUID());
+          try {
+            void stranger.send("hello").catch(() => {});
+
+            await assertConnectError(stranger.receive(), Code.Unauthenticated, /missing access token/);
+          } finally {
+            stranger.leave();
+          }
+        });
+
         const badTexts: readonly { name: string; text: string; message: RegExp }[] = [
           // The second message on the stream: the first is "hello".
           { name: "an empty text", text: "", message: /^message 1: text: must not be empty or only whitespace$/ },
@@ -516,7 +574,7 @@ for (const row of transports) {
         ];
         for (const { name, text, message } of badTexts) {
           it(`ends the sender's stream with INVALID_ARGUMENT for ${name}`, async () => {
-            const ada = joinChat(client, "ada");
+            const ada = await joinAs();
             try {
               await ada.send("hello");
               await ada.receive();
@@ -530,12 +588,12 @@ for (const row of transports) {
         }
 
         it("ends a member's stream with OK when its requests end, and the others keep chatting", async () => {
-          const ada = joinChat(client, "ada");
+          const ada = await joinAs();
           let bob: ChatSession | undefined;
           try {
             await ada.send("hi");
             await ada.receive();
-            bob = joinChat(client, "bob");
+            bob = await joinAs();
             await bob.send("hi");
             await bob.receive();
             await ada.receive();
@@ -553,7 +611,7 @@ for (const row of transports) {
       } else {
         it("fails promptly with UNIMPLEMENTED naming HTTP/2, never hanging", async () => {
           const started = Date.now();
-          const ada = joinChat(client, "ada", 3_000);
+          const ada = await joinAs(3_000);
           try {
             void ada.send("hello").catch(() => {});
 
@@ -564,6 +622,40 @@ for (const row of transports) {
           }
         });
       }
+    });
+
+    describe("authentication", () => {
+      let anonymous: Client<typeof UserService>;
+
+      before(() => {
+        anonymous = createClient(UserService, row.transport());
+      });
+
+      it("lets CreateUser through without a token", async () => {
+        const user = await anonymous.createUser({ username: "newcomer", email: "newcomer@example.com", password: "password1" });
+
+        assert.match(user.id, UUID);
+      });
+
+      it("answers a unary call without a token with UNAUTHENTICATED", async () => {
+        const [stored] = await insertUsers(server.store, 1);
+
+        await assertConnectError(anonymous.getUser({ id: stored!.id }), Code.Unauthenticated, /missing access token/);
+      });
+
+      it("answers a server-streaming call without a token with UNAUTHENTICATED", async () => {
+        await insertUsers(server.store, 1);
+
+        await assertConnectError(readPage(anonymous, {}), Code.Unauthenticated, /missing access token/);
+      });
+
+      it("answers a call with a token the server did not sign with UNAUTHENTICATED", async () => {
+        const [stored] = await insertUsers(server.store, 1);
+        const [header, payload] = adminToken.split(".");
+        const forged = createClient(UserService, row.transport([bearer(`${header}.${payload}.${"A".repeat(43)}`)]));
+
+        await assertConnectError(forged.getUser({ id: stored!.id }), Code.Unauthenticated, /signature is invalid/);
+      });
     });
 
     describe("unknown methods", () => {
@@ -608,7 +700,7 @@ describe("CreateUsers import cap (gRPC)", { timeout: 30_000 }, () => {
   beforeEach(() => emptyStore(server.store));
 
   it("rejects the 10,001st entry with RESOURCE_EXHAUSTED and stores nothing", async () => {
-    const client = createClient(UserService, transports[0]!.transport());
+    const client = createClient(UserService, transports[0]!.transport([bearer(adminToken)]));
     async function* entries() {
       for (let i = 0; i <= 10_000; i++) {
         yield { username: `import_${i}`, email: `import_${i}@example.com`, password: "password1" };
@@ -766,8 +858,10 @@ async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
 }
 
 interface ChatSession {
-  /** Resolves once the transport has taken the message. */
-  send(text: string): Promise<void>;
+  /** The user id of the member's token: the sender the room should name. */
+  readonly userId: string;
+  /** Resolves once the transport has taken the message, which claims to be from `claimedUserId` (the member's own id by default). */
+  send(text: string, claimedUserId?: string): Promise<void>;
   /** The next message from the room; rejects when the stream fails, fails when it ends. */
   receive(): Promise<ChatMessage>;
   /** Ends the request stream; the call itself stays up. */
@@ -787,7 +881,8 @@ function joinChat(client: Client<typeof UserService>, userId: string, timeoutMs 
   const inbox = client.chat(outbox, { timeoutMs, signal: call.signal })[Symbol.asyncIterator]();
   let sending = true;
   return {
-    send: (text) => outbox.write({ userId, text, timestamp: 1n }),
+    userId,
+    send: (text, claimedUserId = userId) => outbox.write({ userId: claimedUserId, text, timestamp: 1n }),
     async receive() {
       const next = await inbox.next();
       assert.equal(next.done, false, "the chat stream ended");

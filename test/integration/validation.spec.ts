@@ -22,13 +22,13 @@ import {
   type Any,
 } from "@bufbuild/protobuf/wkt";
 import { ViolationsSchema, type FieldPath } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { UserService } from "../../gen/user/v1/user_pb.js";
 import type { UserStore } from "../../server/storage/store.js";
-import { startServer, type TestServer } from "../support/start-server.js";
+import { bearer, startServer, type TestServer } from "../support/start-server.js";
 
 const TIMEOUT_MS = 5_000;
 const root = join(import.meta.dirname, "..", "..");
@@ -51,28 +51,32 @@ const badUserMessage =
   "email: must be an email address such as ada@example.com; password: must be at least 8 characters";
 
 let server: TestServer;
+/** Every RPC but CreateUser needs a token. */
+let adminToken: string;
 
 before(async () => {
   server = await startServer();
+  adminToken = await server.adminToken();
 });
 
 after(async () => {
   await server.close();
 });
 
-const transports: readonly { name: string; transport: () => Transport }[] = [
-  { name: "gRPC over HTTP/2", transport: () => createGrpcTransport({ baseUrl: server.baseUrl }) },
+const transports: readonly { name: string; transport: (interceptors: Interceptor[]) => Transport }[] = [
+  { name: "gRPC over HTTP/2", transport: (interceptors) => createGrpcTransport({ baseUrl: server.baseUrl, interceptors }) },
   {
     name: "gRPC-Web over HTTP/1.1",
-    transport: () => createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    transport: (interceptors) => createGrpcWebTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", interceptors }),
   },
   {
     name: "Connect JSON over HTTP/1.1",
-    transport: () => createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }),
+    transport: (interceptors) => createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1", interceptors }),
   },
   {
     name: "Connect binary over HTTP/2",
-    transport: () => createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2", useBinaryFormat: true }),
+    transport: (interceptors) =>
+      createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "2", useBinaryFormat: true, interceptors }),
   },
 ];
 
@@ -80,7 +84,7 @@ for (const row of transports) {
   describe(`validation errors for connect-es over ${row.name}`, { timeout: 30_000 }, () => {
     let client: Client<typeof UserService>;
     before(() => {
-      client = createClient(UserService, row.transport());
+      client = createClient(UserService, row.transport([bearer(adminToken)]));
     });
     beforeEach(() => emptyStore(server.store));
 
@@ -197,6 +201,7 @@ describe("validation errors for a grpc-js client", { timeout: 30_000 }, () => {
     const error = await new Promise<grpc.ServiceError>((resolve, reject) => {
       const createUsers = (client as unknown as Record<string, GrpcJsClientStream>).createUsers!.bind(client);
       const call = createUsers(
+        bearerMetadata(adminToken),
         { deadline: Date.now() + TIMEOUT_MS },
         (e: grpc.ServiceError | null) => (e ? resolve(e) : reject(new Error("the call succeeded"))),
       );
@@ -219,7 +224,7 @@ describe("validation errors for plain JSON over HTTP (curl)", { timeout: 30_000 
   it("carry the message and a buf.validate.Violations detail in the Connect error body", async () => {
     const res = await fetch(`${server.baseUrl}/user.v1.UserService/GetUser`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${adminToken}` },
       body: JSON.stringify({ id: "" }),
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
@@ -235,6 +240,21 @@ describe("validation errors for plain JSON over HTTP (curl)", { timeout: 30_000 
       violations.violations.map((v) => [pathString(v.field), v.ruleId, v.message]),
       [["id", "required", "value is required"]],
     );
+  });
+
+  it("are not shown to a caller without a token: authentication comes first (HTTP 401, unauthenticated)", async () => {
+    const res = await fetch(`${server.baseUrl}/user.v1.UserService/GetUser`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "" }),
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+
+    assert.equal(res.status, 401);
+    const body = (await res.json()) as { code: string; message: string; details?: unknown[] };
+    assert.equal(body.code, "unauthenticated");
+    assert.doesNotMatch(body.message, /id: value is required/);
+    assert.equal(body.details, undefined, "no violations detail");
   });
 });
 
@@ -266,9 +286,16 @@ type GrpcJsUnary = (
   callback: (error: grpc.ServiceError | null) => void,
 ) => void;
 type GrpcJsClientStream = (
+  metadata: grpc.Metadata,
   options: grpc.CallOptions,
   callback: (error: grpc.ServiceError | null) => void,
 ) => grpc.ClientWritableStream<unknown>;
+
+function bearerMetadata(token: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${token}`);
+  return metadata;
+}
 
 function grpcJsUnary(client: grpc.Client, method: string, request: unknown): Promise<grpc.ServiceError> {
   const call = (client as unknown as Record<string, GrpcJsUnary>)[method]!.bind(client);
