@@ -24,6 +24,8 @@ type Http2RequestHandler = (req: http2.Http2ServerRequest, res: http2.Http2Serve
 export interface OnePortServer extends net.Server {
   closeIdleConnections(): void;
   closeHttp2Sessions(): void;
+  /** Drops every connection at once: the end of a graceful shutdown that ran out of time. */
+  closeAllConnections(): void;
 }
 
 /** The client connection preface every HTTP/2 connection starts with (RFC 9113, 3.4). */
@@ -82,6 +84,10 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): On
   return Object.assign(server, {
     closeIdleConnections: () => keepClosingIdle(server, () => h1.closeIdleConnections()),
     closeHttp2Sessions: () => closeAll(sessions),
+    closeAllConnections: () => {
+      h1.closeAllConnections();
+      destroyAll(sessions);
+    },
   });
 }
 
@@ -109,6 +115,10 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
     closeIdleConnections: () =>
       keepClosingIdle(server, () => http.Server.prototype.closeIdleConnections.call(server)),
     closeHttp2Sessions: () => closeAll(sessions),
+    closeAllConnections: () => {
+      http.Server.prototype.closeAllConnections.call(server);
+      destroyAll(sessions);
+    },
   });
 }
 
@@ -201,5 +211,11 @@ function keepClosingIdle(server: net.Server, closeIdle: () => void): void {
 function closeAll(sessions: Set<http2.ServerHttp2Session>): void {
   for (const session of sessions) {
     session.close();
+  }
+}
+
+function destroyAll(sessions: Set<http2.ServerHttp2Session>): void {
+  for (const session of sessions) {
+    session.destroy();
   }
 }
