@@ -140,9 +140,18 @@ export function createUserService({ store, hasher, room }: UserServiceDeps): Ser
 
     async *chat(requests, ctx) {
       const member = room.join(ctx.signal);
-      // The auth interceptor guarantees a caller on every method but sign-up.
-      void relayToRoom(requests, member, room, callerOf(ctx)!.userId);
+      void relayToRoom(requests, member, room, senderOf(ctx));
       yield* member;
+    },
+
+    async *chatSubscribe(_req, ctx) {
+      yield* room.join(ctx.signal);
+    },
+
+    async sendChatMessage(req, ctx) {
+      const message = stamped(senderOf(ctx), req.text);
+      room.broadcast(message);
+      return message;
     },
   };
 }
@@ -251,6 +260,19 @@ async function hashAll(hasher: PasswordHasher, entries: NewUserFields[], ctx: Ha
   return users;
 }
 
+/** The auth interceptor guarantees a caller on every method but sign-up and login. */
+function senderOf(ctx: HandlerContext): string {
+  return callerOf(ctx)!.userId;
+}
+
+/**
+ * A chat message as the room delivers it. Whatever user_id a client wrote,
+ * the sender is who the token says; the time is the server's.
+ */
+function stamped(senderId: string, text: string): ChatMessage {
+  return create(ChatMessageSchema, { userId: senderId, text, timestamp: BigInt(Date.now()) });
+}
+
 /**
  * Broadcasts what the client sends until it stops sending. A message that
  * breaks the rules (the validation interceptor throws at it) ends its stream.
@@ -263,14 +285,7 @@ async function relayToRoom(
 ): Promise<void> {
   try {
     for await (const message of requests) {
-      room.broadcast(
-        create(ChatMessageSchema, {
-          // Whatever user_id the client wrote, the sender is who the token says.
-          userId: senderId,
-          text: message.text,
-          timestamp: BigInt(Date.now()),
-        }),
-      );
+      room.broadcast(stamped(senderId, message.text));
     }
     member.end();
   } catch (e) {
