@@ -18,7 +18,7 @@ export function createInternalErrorsInterceptor(log: FastifyBaseLogger): Interce
       // shutdown): the signal's reason is the real outcome.
       return ConnectError.from(req.signal.reason, Code.Canceled);
     }
-    log.error({ err: e, rpc: req.url }, "unexpected failure in RPC handler");
+    log.error({ err: e, rpc: `${req.service.typeName}/${req.method.name}` }, "unexpected failure in RPC handler");
     return new ConnectError("internal error: the server failed to handle the request", Code.Internal);
   };
 

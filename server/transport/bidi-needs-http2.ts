@@ -9,11 +9,9 @@
  */
 import type { DescService } from "@bufbuild/protobuf";
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from "fastify";
-import { sendGrpcTrailersOnly } from "./grpc-status.js";
+import { GRPC_CONTENT_TYPE, GRPC_STATUS_UNIMPLEMENTED, sendGrpcTrailersOnly } from "./grpc-status.js";
 
-const GRPC_CONTENT_TYPE = /^application\/grpc(?:-web)?(?:[+;]|$)/i;
 const CONNECT_STREAM_CONTENT_TYPE = /^application\/connect\+/i;
-const UNIMPLEMENTED = 12;
 /** Connect's end-of-stream envelope flag. */
 const END_STREAM_FLAG = 0b10;
 
@@ -39,7 +37,7 @@ function refuseOverHttp1(request: FastifyRequest, reply: FastifyReply, done: Hoo
   const contentType = request.headers["content-type"] ?? "";
   const message = `${request.url.split("?", 1)[0]} is a bidirectional stream, which needs HTTP/2; this request came over HTTP/1.1`;
   if (GRPC_CONTENT_TYPE.test(contentType)) {
-    sendGrpcTrailersOnly(reply, contentType, UNIMPLEMENTED, message);
+    sendGrpcTrailersOnly(reply, contentType, GRPC_STATUS_UNIMPLEMENTED, message);
   } else if (CONNECT_STREAM_CONTENT_TYPE.test(contentType)) {
     // Connect streams report errors in the end-of-stream message, with HTTP 200.
     const endStream = Buffer.from(JSON.stringify({ error: { code: "unimplemented", message } }));

@@ -11,6 +11,11 @@
 import http2 from "node:http2";
 import type { FastifyReply } from "fastify";
 
+/** gRPC and gRPC-Web request content types; group 1 is "-web" for gRPC-Web. */
+export const GRPC_CONTENT_TYPE = /^application\/grpc(-web)?(?:[+;]|$)/i;
+
+export const GRPC_STATUS_UNIMPLEMENTED = 12;
+
 export function encodeGrpcMessage(message: string): string {
   let encoded = "";
   for (const byte of Buffer.from(message, "utf8")) {

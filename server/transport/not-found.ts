@@ -7,11 +7,9 @@
  * (code unimplemented); anything else a plain 404.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { sendGrpcTrailersOnly } from "./grpc-status.js";
+import { GRPC_CONTENT_TYPE, GRPC_STATUS_UNIMPLEMENTED, sendGrpcTrailersOnly } from "./grpc-status.js";
 
-const GRPC_CONTENT_TYPE = /^application\/grpc(-web)?(?:[+;]|$)/i;
 const CONNECT_CONTENT_TYPE = /^application\/(?:connect\+)?(?:json|proto)(?:;|$)/i;
-const UNIMPLEMENTED = 12;
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {
   const path = request.url.split("?", 1)[0];
@@ -21,7 +19,7 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
     sendGrpcTrailersOnly(
       reply,
       grpc[1] ? "application/grpc-web+proto" : "application/grpc+proto",
-      UNIMPLEMENTED,
+      GRPC_STATUS_UNIMPLEMENTED,
       `unknown method ${path}`,
     );
     return;
