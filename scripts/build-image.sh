@@ -15,7 +15,7 @@ out=${1:?usage: scripts/build-image.sh OUT_IMAGE [PROTO_DIR]}
 src=${2:-proto}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-bash "$root/scripts/ensure-protoc.sh"
+bash "$root/scripts/ensure-command.sh" protoc protobuf-compiler "macOS: brew install protobuf"
 mkdir -p "$(dirname "$out")"
 
 work=$(mktemp -d)
