@@ -507,9 +507,12 @@ for (const row of transports) {
             assert.equal((await bob.receive()).text, "hello from bob");
             assert.equal((await ada.receive()).text, "hello from bob");
 
+            // Bob answers once Ada's question is back with her, so it was
+            // broadcast first: two streams' sends would otherwise race.
             await ada.send("how are you?");
+            const question = await ada.receive();
             await bob.send("fine");
-            const seen = { ada: [await ada.receive(), await ada.receive()], bob: [await bob.receive(), await bob.receive()] };
+            const seen = { ada: [question, await ada.receive()], bob: [await bob.receive(), await bob.receive()] };
 
             for (const messages of Object.values(seen)) {
               assert.deepEqual(
