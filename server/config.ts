@@ -3,6 +3,7 @@
  * Nothing else in the server reads process.env.
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { RateLimits } from "./interceptors/rate-limit.js";
 import type { Rate } from "./limits/token-buckets.js";
 
@@ -60,6 +61,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** An HTTP/2 connection silent this long gets a PING; unanswered as long, it is closed. */
   readonly idleProbeMs: number;
+  /** The browser app's build, served at `/`; undefined serves no app. */
+  readonly webRoot: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +101,7 @@ export function loadConfig(env: Env = process.env): Config {
     passwordHashCost: integer(env, "PASSWORD_HASH_COST", 15, 10, 20),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     idleProbeMs: integer(env, "IDLE_PROBE_MS", 5 * 60_000, 100, 24 * 60 * 60_000),
+    webRoot: loadWebRoot(env),
   };
 }
 
@@ -181,6 +185,12 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+/** The build in web/dist beside this checkout by default, whatever the working directory. */
+function loadWebRoot(env: Env): string | undefined {
+  const root = env.WEB_ROOT || fileURLToPath(new URL("../web/dist", import.meta.url));
+  return root === "off" ? undefined : root;
 }
 
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
