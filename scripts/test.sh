@@ -14,3 +14,4 @@ run bash scripts/check-breaking.sh
 run npm run --silent typecheck
 run npm run --silent test:unit
 run npm run --silent test:integration
+run npm run --silent test:e2e

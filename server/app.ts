@@ -13,6 +13,7 @@ import type { Config } from "./config.js";
 import { createAuthInterceptor } from "./interceptors/auth.js";
 import { createInternalErrorsInterceptor } from "./interceptors/internal-errors.js";
 import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
+import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory } from "./listen.js";
@@ -26,6 +27,7 @@ import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
 import { registerCors } from "./transport/cors.js";
 import { notFoundHandler } from "./transport/not-found.js";
 import { contextValuesOf } from "./transport/peer.js";
+import { registerWebApp } from "./web-app.js";
 
 export interface AppOptions {
   readonly config: Config;
@@ -66,9 +68,11 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
 
   await app.register(fastifyConnectPlugin, {
     routes: (router) => router.service(UserService, userService).service(AuthService, authService),
-    // Outermost first. Authentication comes before rate limits (which count
-    // per user) and validation (an unauthenticated caller learns nothing).
+    // Outermost first. The request log sees every call's final code.
+    // Authentication comes before rate limits (which count per user) and
+    // validation (an unauthenticated caller learns nothing).
     interceptors: [
+      createRequestLogInterceptor(app.log),
       createInternalErrorsInterceptor(app.log),
       createSecurityLogInterceptor(app.log),
       createAuthInterceptor(tokens, PUBLIC_METHODS),
@@ -80,6 +84,7 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal: abortCallsAfterGrace(app, config.shutdownGraceMs),
   });
+  await registerWebApp(app, config.webRoot);
   app.setNotFoundHandler(notFoundHandler);
   return app;
 }
