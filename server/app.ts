@@ -2,6 +2,7 @@
  * Builds the Fastify application: the RPC routes with their interceptors on
  * the one-port server. Listening is left to the caller (main.ts or a test).
  */
+import { createRegistry } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
@@ -16,6 +17,7 @@ import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory } from "./listen.js";
+import { reflectionServices, registerReflection } from "./reflection/register-reflection.js";
 import { abortCallsAfterGrace } from "./shutdown-signal.js";
 import { createAuthService } from "./services/auth-service.js";
 import { ChatRoom } from "./services/chat-room.js";
@@ -36,8 +38,16 @@ export interface AppOptions {
 }
 
 const SERVICES = [UserService, AuthService];
-/** Callable without a token: signing up and logging in. */
-const PUBLIC_METHODS = [UserService.method.createUser, AuthService.method.login];
+/**
+ * Callable without a token: signing up and logging in, and reflection, which
+ * tools call before they know of any token (the schema is no secret; turn
+ * reflection off to hide it).
+ */
+const PUBLIC_METHODS = [
+  UserService.method.createUser,
+  AuthService.method.login,
+  ...reflectionServices.flatMap((service) => service.methods),
+];
 
 export async function createApp({ config, store, logStream }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -51,7 +61,7 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
     trustProxy: config.trustProxy,
   }) as unknown as FastifyInstance;
   app.addHook("onClose", () => store.close());
-  app.addHook("onRoute", guardBidiRoutes(SERVICES));
+  app.addHook("onRoute", guardBidiRoutes([...SERVICES, ...reflectionServices]));
   await registerCors(app, config.corsOrigins);
 
   const room = new ChatRoom();
@@ -65,7 +75,12 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
   const authService = await createAuthService({ store, hasher, tokens });
 
   await app.register(fastifyConnectPlugin, {
-    routes: (router) => router.service(UserService, userService).service(AuthService, authService),
+    routes: (router) => {
+      router.service(UserService, userService).service(AuthService, authService);
+      if (config.reflection) {
+        registerReflection(router, createRegistry(...SERVICES));
+      }
+    },
     // Outermost first. Authentication comes before rate limits (which count
     // per user) and validation (an unauthenticated caller learns nothing).
     interceptors: [

@@ -60,6 +60,8 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** An HTTP/2 connection silent this long gets a PING; unanswered as long, it is closed. */
   readonly idleProbeMs: number;
+  /** Serve gRPC server reflection (the schema, to tools such as buf curl and grpcurl). */
+  readonly reflection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     passwordHashCost: integer(env, "PASSWORD_HASH_COST", 15, 10, 20),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     idleProbeMs: integer(env, "IDLE_PROBE_MS", 5 * 60_000, 100, 24 * 60 * 60_000),
+    reflection: oneOf(env, "REFLECTION", "on", ["on", "off"]) === "on",
   };
 }
 
