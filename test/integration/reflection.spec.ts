@@ -54,6 +54,7 @@ describe("reflection", () => {
       assert.match(methods, /^user\.v1\.UserService\/GetUser$/m);
       assert.match(methods, /^auth\.v1\.AuthService\/Login$/m);
       assert.match(methods, /^grpc\.reflection\.v1\.ServerReflection\/ServerReflectionInfo$/m);
+      assert.match(methods, /^grpc\.health\.v1\.Health\/Check$/m);
 
       const output = await bufCurl([
         "--reflect",
