@@ -124,7 +124,12 @@ export async function createApp({
       createInternalErrorsInterceptor(app.log),
       createSecurityLogInterceptor(app.log),
       createAuthInterceptor(tokens, PUBLIC_METHODS),
-      createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, Health.methods),
+      // Health checks come often from load balancers and cost less than a
+      // limit; Watch, a stream held open, stays limited like other calls.
+      createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, [
+        Health.method.check,
+        Health.method.list,
+      ]),
       createValidationInterceptor({ services: SERVICES }),
     ],
     contextValues: contextValuesOf,

@@ -78,10 +78,14 @@ export function createDescriptorIndex(registry: Registry): DescriptorIndex {
     }
   }
 
-  // Each closure is computed once too: answers only pick from it.
+  // Closures and number lists are computed once too: answers only pick from them.
   const closures = new Map<string, readonly IndexedFile[]>();
   for (const name of files.keys()) {
     closures.set(name, closure(name, files));
+  }
+  const extensionNumbers = new Map<string, readonly number[]>();
+  for (const message of messages) {
+    extensionNumbers.set(message, [...(extensions.get(message)?.keys() ?? [])].sort((a, b) => a - b));
   }
 
   return {
@@ -89,8 +93,7 @@ export function createDescriptorIndex(registry: Registry): DescriptorIndex {
     withImports: (fileName) => closures.get(fileName),
     fileOfSymbol: (symbol) => fileBySymbol.get(symbol),
     fileOfExtension: (extendee, number) => extensions.get(extendee)?.get(number),
-    extensionNumbers: (typeName) =>
-      messages.has(typeName) ? [...(extensions.get(typeName)?.keys() ?? [])].sort((a, b) => a - b) : undefined,
+    extensionNumbers: (typeName) => extensionNumbers.get(typeName),
   };
 }
 

@@ -97,9 +97,19 @@ describe("health", () => {
     await assert.rejects(probe(server.port, "nope.v1.Nope"), (e: grpc.ServiceError) => e.code === grpc.status.NOT_FOUND);
   });
 
-  it("is not rate-limited: load balancers check often", async () => {
+  it("does not rate-limit Check: load balancers check often", async () => {
     for (let i = 0; i < 5; i++) {
       assert.equal(await probe(server.port), "SERVING");
+    }
+  });
+
+  it("limits Watch, a stream held open, like other anonymous calls", async () => {
+    const abort = new AbortController();
+    try {
+      assert.equal((await watch(server.baseUrl, abort.signal).next()).value?.status, SERVING);
+      await assert.rejects(watch(server.baseUrl, abort.signal).next(), (e) => ConnectError.from(e).code === Code.ResourceExhausted);
+    } finally {
+      abort.abort();
     }
   });
 
