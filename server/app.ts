@@ -2,14 +2,20 @@
  * Builds the Fastify application: the RPC routes with their interceptors on
  * the one-port server. Listening is left to the caller (main.ts or a test).
  */
+import { createRegistry } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { UserService } from "../gen/user/v1/user_pb.js";
 import { ensureAdmin } from "./auth/bootstrap-admin.js";
 import { loadSigningKey } from "./auth/signing-key.js";
 import { createTokens } from "./auth/tokens.js";
 import type { Config } from "./config.js";
+import { createHealthChecker, type HealthChecker } from "./health/health-checker.js";
+import { createHealthService } from "./health/health-service.js";
+import { httpProbes } from "./health/http-probes.js";
+import { startReadinessPolling } from "./health/readiness-polling.js";
 import { createAuthInterceptor } from "./interceptors/auth.js";
 import { createInternalErrorsInterceptor } from "./interceptors/internal-errors.js";
 import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
@@ -17,6 +23,7 @@ import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory } from "./listen.js";
+import { reflectionServices, registerReflection } from "./reflection/register-reflection.js";
 import { abortCallsAfterGrace } from "./shutdown-signal.js";
 import { createAuthService } from "./services/auth-service.js";
 import { ChatRoom } from "./services/chat-room.js";
@@ -35,13 +42,33 @@ export interface AppOptions {
   readonly store: UserStore;
   /** Where log lines go; standard output by default. */
   readonly logStream?: NodeJS.WritableStream;
+  /**
+   * The server's health, which the app keeps in step with storage and turns
+   * NOT_SERVING when it closes. Created here unless given: main.ts gives its
+   * own, to turn it NOT_SERVING on a signal before the app closes.
+   */
+  readonly health?: HealthChecker;
 }
 
+/** Our services: they need storage, so their health follows it. */
 const SERVICES = [UserService, AuthService];
-/** Callable without a token: signing up and logging in. */
-const PUBLIC_METHODS = [UserService.method.createUser, AuthService.method.login];
+/**
+ * Callable without a token: signing up and logging in; health, which probes
+ * and load balancers call; and reflection, which tools call before they know
+ * of any token (the schema is no secret; turn reflection off to hide it).
+ */
+const PUBLIC_METHODS = [
+  UserService.method.createUser,
+  AuthService.method.login,
+  ...[Health, ...reflectionServices].flatMap((service) => service.methods),
+];
 
-export async function createApp({ config, store, logStream }: AppOptions): Promise<FastifyInstance> {
+export async function createApp({
+  config,
+  store,
+  logStream,
+  health = createHealthChecker(),
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
     // HTTP/1.1 and an HTTP/2 server, which Fastify drives through the same calls.
@@ -53,8 +80,25 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
     trustProxy: config.trustProxy,
   }) as unknown as FastifyInstance;
   app.addHook("onClose", () => store.close());
-  app.addHook("onRoute", guardBidiRoutes(SERVICES));
+  // Storage down means no service can work: the whole server ("") and each
+  // service report it, to Check, Watch and /readyz alike.
+  const readiness = await startReadinessPolling({
+    checker: health,
+    services: ["", ...SERVICES.map((service) => service.typeName)],
+    probe: () => store.ping(),
+    intervalMs: config.healthPollMs,
+    onChange: (serving, err) =>
+      serving ? app.log.info("storage reachable: serving") : app.log.error({ err }, "storage unreachable: not serving"),
+  });
+  // Before connections close, so that Watch streams still open see it.
+  app.addHook("preClose", (done) => {
+    readiness.stop();
+    health.shutdown();
+    done();
+  });
+  app.addHook("onRoute", guardBidiRoutes([...SERVICES, ...reflectionServices]));
   await registerCors(app, config.corsOrigins);
+  await app.register(httpProbes, { checker: health });
 
   const room = new ChatRoom();
   const hasher = createScryptHasher(config.passwordHashCost);
@@ -67,7 +111,15 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
   const authService = await createAuthService({ store, hasher, tokens });
 
   await app.register(fastifyConnectPlugin, {
-    routes: (router) => router.service(UserService, userService).service(AuthService, authService),
+    routes: (router) => {
+      router
+        .service(UserService, userService)
+        .service(AuthService, authService)
+        .service(Health, createHealthService(health));
+      if (config.reflection) {
+        registerReflection(router, createRegistry(...SERVICES, Health));
+      }
+    },
     // Outermost first. The request log sees every call's final code.
     // Authentication comes before rate limits (which count per user) and
     // validation (an unauthenticated caller learns nothing).
@@ -76,7 +128,12 @@ export async function createApp({ config, store, logStream }: AppOptions): Promi
       createInternalErrorsInterceptor(app.log),
       createSecurityLogInterceptor(app.log),
       createAuthInterceptor(tokens, PUBLIC_METHODS),
-      createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log),
+      // Health checks come often from load balancers and cost less than a
+      // limit; Watch, a stream held open, stays limited like other calls.
+      createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, [
+        Health.method.check,
+        Health.method.list,
+      ]),
       createValidationInterceptor({ services: SERVICES }),
     ],
     contextValues: contextValuesOf,

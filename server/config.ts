@@ -59,10 +59,20 @@ export interface Config {
   readonly passwordHashCost: number;
   /** On shutdown, calls still running after this are ended with UNAVAILABLE. */
   readonly shutdownGraceMs: number;
+  /**
+   * On SIGTERM/SIGINT, how long the server goes on accepting calls while its
+   * health is NOT_SERVING, so that load balancers stop sending calls before
+   * the port closes.
+   */
+  readonly shutdownDrainMs: number;
+  /** How often storage is probed for health (grpc.health.v1, /readyz). */
+  readonly healthPollMs: number;
   /** An HTTP/2 connection silent this long gets a PING; unanswered as long, it is closed. */
   readonly idleProbeMs: number;
   /** The browser app's build, served at `/`; undefined serves no app. */
   readonly webRoot: string | undefined;
+  /** Serve gRPC server reflection (the schema, to tools such as buf curl and grpcurl). */
+  readonly reflection: boolean;
 }
 
 export class ConfigError extends Error {
@@ -100,8 +110,11 @@ export function loadConfig(env: Env = process.env): Config {
     maxTimeoutMs: integer(env, "MAX_TIMEOUT_MS", 24 * 60 * 60 * 1000, 1, 0x7fffffff),
     passwordHashCost: integer(env, "PASSWORD_HASH_COST", 15, 10, 20),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    shutdownDrainMs: integer(env, "SHUTDOWN_DRAIN_MS", 0, 0, 600_000),
+    healthPollMs: integer(env, "HEALTH_POLL_MS", 5_000, 10, 600_000),
     idleProbeMs: integer(env, "IDLE_PROBE_MS", 5 * 60_000, 100, 24 * 60 * 60_000),
     webRoot: loadWebRoot(env),
+    reflection: oneOf(env, "REFLECTION", "on", ["on", "off"]) === "on",
   };
 }
 

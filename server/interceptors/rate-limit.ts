@@ -4,6 +4,10 @@
  * against password guessing. Over the limit: RESOURCE_EXHAUSTED with a
  * retry-after header (seconds).
  *
+ * Methods listed as unlimited skip the buckets: health checks, which read
+ * state the server keeps at hand (cheaper than the limit's own bookkeeping),
+ * and which a load balancer must never see fail because it checks often.
+ *
  * Runs after the auth interceptor, which provides the identity.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
@@ -26,13 +30,18 @@ export function createRateLimitInterceptor(
   limits: RateLimits,
   loginMethods: readonly DescMethod[],
   log: FastifyBaseLogger,
+  unlimitedMethods: readonly DescMethod[] = [],
 ): Interceptor {
   const isLogin = new Set(loginMethods);
+  const isUnlimited = new Set(unlimitedMethods);
   const login = limits.login && new TokenBuckets(limits.login);
   const anonymous = limits.anonymous && new TokenBuckets(limits.anonymous);
   const users = limits.user && new TokenBuckets(limits.user);
 
   return (next) => async (req) => {
+    if (isUnlimited.has(req.method)) {
+      return next(req);
+    }
     const identity = req.contextValues.get(identityKey);
     const [buckets, key] = isLogin.has(req.method)
       ? [login, req.contextValues.get(peerAddressKey)]

@@ -18,6 +18,7 @@ export function createMemoryStore(): UserStore {
   // Keyed by the lower-cased value: uniqueness is case-insensitive.
   const byUsername = new Map<string, StoredUser>();
   const byEmail = new Map<string, StoredUser>();
+  let closed = false;
 
   function addToMaps(user: StoredUser): void {
     byId.set(user.id, user);
@@ -144,7 +145,14 @@ export function createMemoryStore(): UserStore {
       return ordered.slice(start, start + limit);
     },
 
+    async ping() {
+      if (closed) {
+        throw new Error("the store is closed");
+      }
+    },
+
     async close() {
+      closed = true;
       ordered.length = 0;
       byId.clear();
       byUsername.clear();

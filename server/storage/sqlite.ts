@@ -87,6 +87,8 @@ function openUserStore(db: Database.Database): UserStore {
      RETURNING ${userColumns}`,
   );
   const deleteUser = db.prepare<[string]>("DELETE FROM users WHERE id = ?");
+  // A query that reads no table: it fails only when the connection does.
+  const selectOne = db.prepare("SELECT 1");
   const selectFirstPage = db.prepare<[number], UserRow>(
     `SELECT ${userColumns} FROM users ORDER BY created_at, id LIMIT ?`,
   );
@@ -155,6 +157,10 @@ function openUserStore(db: Database.Database): UserStore {
           ? selectFirstPage.all(limit)
           : selectPageAfter.all(after.createdAt, after.id, limit);
       return rows.map(toStoredUser);
+    },
+
+    async ping() {
+      selectOne.get();
     },
 
     async close() {

@@ -84,6 +84,13 @@ export interface UserStore {
    */
   listPage(after: UserCursor | undefined, limit: number): Promise<StoredUser[]>;
 
+  /**
+   * Resolves when the backend can serve calls now; rejects, with the reason,
+   * when it cannot (unreachable, closed). Cheap enough for health checks to
+   * call every few seconds.
+   */
+  ping(): Promise<void>;
+
   /** Releases the backend's resources; the store is unusable afterwards. */
   close(): Promise<void>;
 }

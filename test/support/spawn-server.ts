@@ -27,6 +27,11 @@ export interface SpawnedServer {
    * STOP_TIMEOUT_MS is killed. Safe to call more than once.
    */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Resolves with the exit code (null on death by a signal) when the process
+   * ends, without sending anything: for tests that signal it themselves.
+   */
+  readonly exited: Promise<number | null>;
 }
 
 export interface SpawnServerOptions {
@@ -121,6 +126,7 @@ export async function spawnServer(options: SpawnServerOptions = {}): Promise<Spa
     port: Number(new URL(baseUrl).port),
     rssBytes: () => readRssBytes(pid),
     stop,
+    exited,
   };
 }
 

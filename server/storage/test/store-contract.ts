@@ -27,6 +27,17 @@ export function describeStoreContract(
       await store.close();
     });
 
+    describe("ping", () => {
+      it("resolves while the store is open", async () => {
+        await store.ping();
+      });
+
+      it("rejects once the store is closed", async () => {
+        await store.close();
+        await assert.rejects(store.ping());
+      });
+    });
+
     describe("create and get", () => {
       it("returns the created user, roles included", async () => {
         const alice = makeUser({ roles: ["admin", "user"] });
