@@ -73,7 +73,10 @@ export async function createApp({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
     // HTTP/1.1 and an HTTP/2 server, which Fastify drives through the same calls.
     serverFactory: createServerFactory(config.tls, config.idleProbeMs) as unknown as FastifyServerFactory,
-    logger: { level: config.logLevel, ...(logStream && { stream: logStream }) },
+    logger: {
+      level: config.logLevel,
+      ...(logStream ? { stream: logStream } : config.logFormat === "pretty" && { transport: { target: "pino-pretty" } }),
+    },
     // Fastify's two log lines per HTTP request would double the RPC log and cost
     // time on every call.
     logController: new LogController({ disableRequestLogging: true }),

@@ -51,6 +51,8 @@ export interface Config {
   /** Take client addresses from X-Forwarded-For (behind a trusted proxy only). */
   readonly trustProxy: boolean;
   readonly logLevel: string;
+  /** One JSON object per line, or colourised lines for a person at a terminal. */
+  readonly logFormat: "json" | "pretty";
   /** Largest request message accepted, in bytes (after decompression). */
   readonly readMaxBytes: number;
   /** Longest timeout a client may ask for; longer ones are INVALID_ARGUMENT. */
@@ -106,6 +108,8 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: loadCorsOrigins(env),
     trustProxy: oneOf(env, "TRUST_PROXY", "false", ["true", "false"]) === "true",
     logLevel: oneOf(env, "LOG_LEVEL", "info", ["fatal", "error", "warn", "info", "debug", "trace", "silent"]),
+    // Pretty at a terminal (development), JSON when the output goes to a file or a collector.
+    logFormat: oneOf(env, "LOG_FORMAT", process.stdout.isTTY ? "pretty" : "json", ["json", "pretty"]),
     readMaxBytes: integer(env, "READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
     maxTimeoutMs: integer(env, "MAX_TIMEOUT_MS", 24 * 60 * 60 * 1000, 1, 0x7fffffff),
     passwordHashCost: integer(env, "PASSWORD_HASH_COST", 15, 10, 20),

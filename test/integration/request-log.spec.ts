@@ -32,6 +32,12 @@ describe("request log", () => {
     log = createLogCapture();
     server = await startServer({ env: { LOG_LEVEL: "info" }, logStream: log.stream });
     token = await server.tokenFor({ userId, roles: ["user"] });
+    // One user for ListUsers to stream.
+    await createClient(UserService, protocolTransports[0]!.create(server.baseUrl)).createUser({
+      username: "logged_user",
+      email: "logged_user@example.com",
+      password: "correct horse",
+    });
   });
   after(() => server.close());
 
@@ -52,6 +58,12 @@ describe("request log", () => {
         assert.equal(line.userId, userId);
         assert.equal(line.peer, "127.0.0.1");
         assert.equal(typeof line.durationMs, "number");
+        assert.equal(line.protocol, transport.name.startsWith("gRPC") ? "grpc" : "connect");
+        assert.equal(line.httpVersion, transport.name.includes("HTTP/2") ? "2.0" : "1.1");
+        assert.equal(line.kind, "server_streaming");
+        // A server stream counts what it sent; its one request is not counted.
+        assert.equal(line.sent, 1);
+        assert.equal(line.received, undefined);
       });
 
       it("makes an id when the caller sent none or an unusable one, and returns it on errors too", async () => {
