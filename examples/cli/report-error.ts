@@ -6,7 +6,7 @@
 import type { Command } from "./command.js";
 import { UsageError } from "./usage-error.js";
 
-export const EXIT_FAILED = 1;
+const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
 export function reportError(e: unknown, command: Command): number {

@@ -45,7 +45,7 @@ export interface Session {
 
 export function openSession(flags: SessionFlags, env: Env, defaults: SessionDefaults): Session {
   const baseUrl = flags.url ?? env.USER_SERVICE_URL ?? DEFAULT_URL;
-  if (!/^https?:$/.test(URL.parse(baseUrl)?.protocol ?? "")) {
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
     throw new UsageError(`--url must be the server's http:// or https:// address, such as ${DEFAULT_URL}, got "${baseUrl}"`);
   }
   const token = flags.token ?? env.USER_SERVICE_TOKEN ?? "";

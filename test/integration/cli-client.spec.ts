@@ -289,6 +289,7 @@ describe("the command-line client", { timeout: 120_000 }, () => {
       const cases: [string[], RegExp][] = [
         [["get"], /^error: expected <id>, got nothing\nusage: npm run client -- get <id>\n$/],
         [["get", "--colour", "x"], /^error: Unknown option '--colour'/],
+        [["get", randomUUID(), "--url", "localhost:8080"], /^error: --url must be the server's http:\/\/ or https:\/\/ address/],
         [["list", "--timeout", "soon"], /^error: --timeout must be a duration such as 500ms, 10s, 5m or 1h, got "soon"/],
         [["list", "--page-size", "lots"], /^error: --page-size must be a whole number from 0, got "lots"/],
         [["update", randomUUID()], /^error: nothing to change: give --username, --email or --role/],
