@@ -4,6 +4,7 @@
  */
 import { createRegistry } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -143,6 +144,14 @@ export async function createApp({
       ],
       contextValues: contextValuesOf,
       readMaxBytes: config.readMaxBytes,
+      // gzip is the compression every gRPC implementation has; brotli is what
+      // browsers and Connect clients offer too. An answer is compressed with
+      // the first encoding the client accepts that is listed here, message by
+      // message from compressMinBytes up (below, it costs more than it saves).
+      // Requests inflate only up to readMaxBytes: a decompression bomb is
+      // RESOURCE_EXHAUSTED, never a memory blow-up.
+      acceptCompression: [compressionGzip, compressionBrotli],
+      compressMinBytes: config.compressMinBytes,
       maxTimeoutMs: config.maxTimeoutMs,
       shutdownSignal: abortCallsAfterGrace(app, config.shutdownGraceMs),
     });
