@@ -4,6 +4,7 @@
  */
 import { createRegistry } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -31,6 +32,7 @@ import { createScryptHasher } from "./services/password.js";
 import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
 import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
+import { forbidCaching } from "./transport/cache-control.js";
 import { registerCors } from "./transport/cors.js";
 import { notFoundHandler } from "./transport/not-found.js";
 import { contextValuesOf } from "./transport/peer.js";
@@ -113,36 +115,49 @@ export async function createApp({
   const userService = createUserService({ store, hasher, room });
   const authService = await createAuthService({ store, hasher, tokens });
 
-  await app.register(fastifyConnectPlugin, {
-    routes: (router) => {
-      router
-        .service(UserService, userService)
-        .service(AuthService, authService)
-        .service(Health, createHealthService(health));
-      if (config.reflection) {
-        registerReflection(router, createRegistry(...SERVICES, Health));
-      }
-    },
-    // Outermost first. The request log sees every call's final code.
-    // Authentication comes before rate limits (which count per user) and
-    // validation (an unauthenticated caller learns nothing).
-    interceptors: [
-      createRequestLogInterceptor(app.log),
-      createInternalErrorsInterceptor(app.log),
-      createSecurityLogInterceptor(app.log),
-      createAuthInterceptor(tokens, PUBLIC_METHODS),
-      // Health checks come often from load balancers and cost less than a
-      // limit; Watch, a stream held open, stays limited like other calls.
-      createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, [
-        Health.method.check,
-        Health.method.list,
-      ]),
-      createValidationInterceptor({ services: SERVICES }),
-    ],
-    contextValues: contextValuesOf,
-    readMaxBytes: config.readMaxBytes,
-    maxTimeoutMs: config.maxTimeoutMs,
-    shutdownSignal: abortCallsAfterGrace(app, config.shutdownGraceMs),
+  // A context of their own, so that the hook concerns the RPC routes only:
+  // not the web app (whose files are cacheable) nor the probes.
+  await app.register(async (rpc) => {
+    rpc.addHook("onRequest", forbidCaching);
+    await rpc.register(fastifyConnectPlugin, {
+      routes: (router) => {
+        router
+          .service(UserService, userService)
+          .service(AuthService, authService)
+          .service(Health, createHealthService(health));
+        if (config.reflection) {
+          registerReflection(router, createRegistry(...SERVICES, Health));
+        }
+      },
+      // Outermost first. The request log sees every call's final code.
+      // Authentication comes before rate limits (which count per user) and
+      // validation (an unauthenticated caller learns nothing).
+      interceptors: [
+        createRequestLogInterceptor(app.log),
+        createInternalErrorsInterceptor(app.log),
+        createSecurityLogInterceptor(app.log),
+        createAuthInterceptor(tokens, PUBLIC_METHODS),
+        // Health checks come often from load balancers and cost less than a
+        // limit; Watch, a stream held open, stays limited like other calls.
+        createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, [
+          Health.method.check,
+          Health.method.list,
+        ]),
+        createValidationInterceptor({ services: SERVICES }),
+      ],
+      contextValues: contextValuesOf,
+      readMaxBytes: config.readMaxBytes,
+      // gzip is the compression every gRPC implementation has; brotli is what
+      // browsers and Connect clients offer too. An answer is compressed with
+      // the first encoding the client accepts that is listed here, message by
+      // message from compressMinBytes up (below, it costs more than it saves).
+      // Requests inflate only up to readMaxBytes: a decompression bomb is
+      // RESOURCE_EXHAUSTED, never a memory blow-up.
+      acceptCompression: [compressionGzip, compressionBrotli],
+      compressMinBytes: config.compressMinBytes,
+      maxTimeoutMs: config.maxTimeoutMs,
+      shutdownSignal: abortCallsAfterGrace(app, config.shutdownGraceMs),
+    });
   });
   await registerWebApp(app, config.webRoot);
   app.setNotFoundHandler(notFoundHandler);

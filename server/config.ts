@@ -55,6 +55,8 @@ export interface Config {
   readonly logFormat: "json" | "pretty";
   /** Largest request message accepted, in bytes (after decompression). */
   readonly readMaxBytes: number;
+  /** Response messages smaller than this go out uncompressed, whatever the client accepts. */
+  readonly compressMinBytes: number;
   /** Longest timeout a client may ask for; longer ones are INVALID_ARGUMENT. */
   readonly maxTimeoutMs: number;
   /** scrypt cost as log2(N); each step doubles hashing time and memory. */
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     // Pretty at a terminal (development), JSON when the output goes to a file or a collector.
     logFormat: oneOf(env, "LOG_FORMAT", process.stdout.isTTY ? "pretty" : "json", ["json", "pretty"]),
     readMaxBytes: integer(env, "READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
+    compressMinBytes: integer(env, "COMPRESS_MIN_BYTES", 1024, 0, 0xffffffff),
     maxTimeoutMs: integer(env, "MAX_TIMEOUT_MS", 24 * 60 * 60 * 1000, 1, 0x7fffffff),
     passwordHashCost: integer(env, "PASSWORD_HASH_COST", 15, 10, 20),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),

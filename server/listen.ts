@@ -15,6 +15,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { TlsConfig } from "./config.js";
 import { GrpcMessageFixingResponse } from "./transport/grpc-status.js";
+import { createResponsesInFlight } from "./transport/responses-in-flight.js";
 
 /** Fastify's handler: it serves HTTP/1.1 and HTTP/2 compatibility requests alike. */
 type RequestHandler = http.RequestListener;
@@ -24,6 +25,8 @@ type Http2RequestHandler = (req: http2.Http2ServerRequest, res: http2.Http2Serve
 export interface OnePortServer extends net.Server {
   closeIdleConnections(): void;
   closeHttp2Sessions(): void;
+  /** Resolves once every response started so far has finished (or its client went away). */
+  responsesFinished(): Promise<void>;
   /** Drops every connection at once: the end of a graceful shutdown that ran out of time. */
   closeAllConnections(): void;
 }
@@ -58,9 +61,10 @@ export function createServerFactory(tls: TlsConfig | undefined, idleProbeMs: num
 }
 
 function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): OnePortServer {
-  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
+  const responses = createResponsesInFlight();
+  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, responses.track(handler));
   applyHttp1Timeouts(h1);
-  const h2 = http2.createServer(HTTP2_OPTIONS, handler as unknown as Http2RequestHandler);
+  const h2 = http2.createServer(HTTP2_OPTIONS, responses.track(handler as unknown as Http2RequestHandler));
   const sessions = trackSessions(h2, idleProbeMs);
 
   const server = net.createServer((socket) => {
@@ -84,6 +88,7 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): On
   return Object.assign(server, {
     closeIdleConnections: () => keepClosingIdle(server, () => h1.closeIdleConnections()),
     closeHttp2Sessions: () => closeAll(sessions),
+    responsesFinished: responses.finished,
     closeAllConnections: () => {
       h1.closeAllConnections();
       destroyAll(sessions);
@@ -92,6 +97,7 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): On
 }
 
 function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: number): OnePortServer {
+  const responses = createResponsesInFlight();
   const server = http2.createSecureServer(
     {
       ...HTTP2_OPTIONS,
@@ -103,7 +109,7 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
       // mTLS: the handshake fails for a client without a certificate from these CAs.
       ...(tls.clientCa && { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true }),
     },
-    handler as unknown as Http2RequestHandler,
+    responses.track(handler as unknown as Http2RequestHandler),
   );
   // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1
   // machinery, which reads these limits from the server itself.
@@ -115,6 +121,7 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
     closeIdleConnections: () =>
       keepClosingIdle(server, () => http.Server.prototype.closeIdleConnections.call(server)),
     closeHttp2Sessions: () => closeAll(sessions),
+    responsesFinished: responses.finished,
     closeAllConnections: () => {
       http.Server.prototype.closeAllConnections.call(server);
       destroyAll(sessions);

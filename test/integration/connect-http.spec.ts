@@ -142,6 +142,28 @@ describe("Connect unary over HTTP/1.1", { timeout: 30_000 }, () => {
     });
   });
 
+  describe("caching", () => {
+    // The answer depends on the token and holds personal data: no cache keeps
+    // it, nor the refusals (a shared cache may keep a 404 by heuristics).
+    const getUser = (id: string) =>
+      `${server.baseUrl}/user.v1.UserService/GetUser?${new URLSearchParams({ connect: "v1", encoding: "json", message: JSON.stringify({ id }) })}`;
+    const answers = [
+      { name: "a GET with a token", status: 200, call: async () => fetchBounded(getUser((await insertUser()).id), { headers: asAdmin }) },
+      { name: "a GET without a token", status: 401, call: async () => fetchBounded(getUser((await insertUser()).id)) },
+      { name: "a GET for an unknown id", status: 404, call: () => fetchBounded(getUser(randomUUID()), { headers: asAdmin }) },
+      { name: "a POST", status: 200, call: async () => postJson("/user.v1.UserService/GetUser", { id: (await insertUser()).id }, asAdmin) },
+    ];
+    for (const { name, status, call } of answers) {
+      it(`answers ${name} (HTTP ${status}) with cache-control: private, no-store`, async () => {
+        const res = await call();
+        await res.arrayBuffer();
+
+        assert.equal(res.status, status);
+        assert.equal(res.headers.get("cache-control"), "private, no-store");
+      });
+    }
+  });
+
   it("refuses GET for CreateUser with 405 and creates nothing", async () => {
     const request = { username: "via_get", email: "via_get@example.com", password: "password1" };
     const query = new URLSearchParams({ connect: "v1", encoding: "json", message: JSON.stringify(request) });
