@@ -23,7 +23,7 @@ import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
 import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
-import { createServerFactory } from "./listen.js";
+import { createServerFactory, type Http2StreamHandlerSlot } from "./listen.js";
 import { reflectionServices, registerReflection } from "./reflection/register-reflection.js";
 import { abortCallsAfterGrace } from "./shutdown-signal.js";
 import { createAuthService } from "./services/auth-service.js";
@@ -33,6 +33,7 @@ import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
 import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
 import { forbidCaching } from "./transport/cache-control.js";
+import { createGrpcUnaryFastPath } from "./transport/grpc-fast-path/unary-fast-path.js";
 import { registerCors } from "./transport/cors.js";
 import { notFoundHandler } from "./transport/not-found.js";
 import { contextValuesOf } from "./transport/peer.js";
@@ -71,10 +72,11 @@ export async function createApp({
   logStream,
   health = createHealthChecker(),
 }: AppOptions): Promise<FastifyInstance> {
+  const fastPath: Http2StreamHandlerSlot = { current: undefined };
   const app = Fastify({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
     // HTTP/1.1 and an HTTP/2 server, which Fastify drives through the same calls.
-    serverFactory: createServerFactory(config.tls, config.idleProbeMs) as unknown as FastifyServerFactory,
+    serverFactory: createServerFactory(config.tls, config.idleProbeMs, fastPath) as unknown as FastifyServerFactory,
     logger: {
       level: config.logLevel,
       ...(logStream ? { stream: logStream } : config.logFormat === "pretty" && { transport: { target: "pino-pretty" } }),
@@ -115,50 +117,74 @@ export async function createApp({
   const userService = createUserService({ store, hasher, room });
   const authService = await createAuthService({ store, hasher, tokens });
 
+  const healthService = createHealthService(health);
+  // Outermost first. The request log sees every call's final code.
+  // Authentication comes before rate limits (which count per user) and
+  // validation (an unauthenticated caller learns nothing).
+  const interceptors = [
+    createRequestLogInterceptor(app.log),
+    createInternalErrorsInterceptor(app.log),
+    createSecurityLogInterceptor(app.log),
+    createAuthInterceptor(tokens, PUBLIC_METHODS),
+    // Health checks come often from load balancers and cost less than a
+    // limit; Watch, a stream held open, stays limited like other calls.
+    createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, [
+      Health.method.check,
+      Health.method.list,
+    ]),
+    createValidationInterceptor({ services: SERVICES }),
+  ];
+  // gzip is the compression every gRPC implementation has; brotli is what
+  // browsers and Connect clients offer too. An answer is compressed with
+  // the first encoding the client accepts that is listed here, message by
+  // message from compressMinBytes up (below, it costs more than it saves).
+  // Requests inflate only up to readMaxBytes: a decompression bomb is
+  // RESOURCE_EXHAUSTED, never a memory blow-up.
+  const acceptCompression = [compressionGzip, compressionBrotli];
+  const shutdownSignal = abortCallsAfterGrace(app, config.shutdownGraceMs);
+
   // A context of their own, so that the hook concerns the RPC routes only:
   // not the web app (whose files are cacheable) nor the probes.
   await app.register(async (rpc) => {
     rpc.addHook("onRequest", forbidCaching);
     await rpc.register(fastifyConnectPlugin, {
       routes: (router) => {
-        router
-          .service(UserService, userService)
-          .service(AuthService, authService)
-          .service(Health, createHealthService(health));
+        router.service(UserService, userService).service(AuthService, authService).service(Health, healthService);
         if (config.reflection) {
           registerReflection(router, createRegistry(...SERVICES, Health));
         }
       },
-      // Outermost first. The request log sees every call's final code.
-      // Authentication comes before rate limits (which count per user) and
-      // validation (an unauthenticated caller learns nothing).
-      interceptors: [
-        createRequestLogInterceptor(app.log),
-        createInternalErrorsInterceptor(app.log),
-        createSecurityLogInterceptor(app.log),
-        createAuthInterceptor(tokens, PUBLIC_METHODS),
-        // Health checks come often from load balancers and cost less than a
-        // limit; Watch, a stream held open, stays limited like other calls.
-        createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, [
-          Health.method.check,
-          Health.method.list,
-        ]),
-        createValidationInterceptor({ services: SERVICES }),
-      ],
+      interceptors,
       contextValues: contextValuesOf,
       readMaxBytes: config.readMaxBytes,
-      // gzip is the compression every gRPC implementation has; brotli is what
-      // browsers and Connect clients offer too. An answer is compressed with
-      // the first encoding the client accepts that is listed here, message by
-      // message from compressMinBytes up (below, it costs more than it saves).
-      // Requests inflate only up to readMaxBytes: a decompression bomb is
-      // RESOURCE_EXHAUSTED, never a memory blow-up.
-      acceptCompression: [compressionGzip, compressionBrotli],
+      acceptCompression,
       compressMinBytes: config.compressMinBytes,
       maxTimeoutMs: config.maxTimeoutMs,
-      shutdownSignal: abortCallsAfterGrace(app, config.shutdownGraceMs),
+      shutdownSignal,
     });
   });
+  // Behind a proxy the client's address comes from X-Forwarded-For, which
+  // only Fastify reads: then every call takes the general path.
+  if (config.grpcFastPath && !config.trustProxy) {
+    const unary = createGrpcUnaryFastPath({
+      services: [
+        { service: UserService, implementation: userService },
+        { service: AuthService, implementation: authService },
+        { service: Health, implementation: healthService },
+      ],
+      interceptors,
+      readMaxBytes: config.readMaxBytes,
+      maxTimeoutMs: config.maxTimeoutMs,
+      acceptCompression,
+      compressMinBytes: config.compressMinBytes,
+      shutdownSignal,
+    });
+    app.addHook("preClose", (done) => {
+      unary.stopAccepting();
+      done();
+    });
+    fastPath.current = unary;
+  }
   await registerWebApp(app, config.webRoot);
   app.setNotFoundHandler(notFoundHandler);
   return app;

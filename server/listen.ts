@@ -54,17 +54,31 @@ const HTTP2_OPTIONS: http2.ServerOptions = {
   settings: { maxConcurrentStreams: 100, maxHeaderListSize: MAX_HEADER_BYTES },
 };
 
-/** Creates Fastify's `serverFactory` for the configured transport. */
-export function createServerFactory(tls: TlsConfig | undefined, idleProbeMs: number) {
-  return (handler: RequestHandler): OnePortServer =>
-    tls ? createTlsServer(handler, tls, idleProbeMs) : createPlaintextServer(handler, idleProbeMs);
+/**
+ * Serves some HTTP/2 streams itself, before Node's compatibility layer and
+ * Fastify see them (the gRPC unary fast path); it returns false for the rest.
+ */
+export interface Http2StreamHandler {
+  tryHandle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean;
 }
 
-function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): OnePortServer {
+/** Filled in once the app has built what the handler serves; empty, every stream goes to Fastify. */
+export interface Http2StreamHandlerSlot {
+  current: Http2StreamHandler | undefined;
+}
+
+/** Creates Fastify's `serverFactory` for the configured transport. */
+export function createServerFactory(tls: TlsConfig | undefined, idleProbeMs: number, streams: Http2StreamHandlerSlot) {
+  return (handler: RequestHandler): OnePortServer =>
+    tls ? createTlsServer(handler, tls, idleProbeMs, streams) : createPlaintextServer(handler, idleProbeMs, streams);
+}
+
+function createPlaintextServer(handler: RequestHandler, idleProbeMs: number, streams: Http2StreamHandlerSlot): OnePortServer {
   const responses = createResponsesInFlight();
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, responses.track(handler));
   applyHttp1Timeouts(h1);
   const h2 = http2.createServer(HTTP2_OPTIONS, responses.track(handler as unknown as Http2RequestHandler));
+  offerStreamsFirstTo(h2, streams);
   const sessions = trackSessions(h2, idleProbeMs);
 
   const server = net.createServer((socket) => {
@@ -96,7 +110,7 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): On
   });
 }
 
-function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: number): OnePortServer {
+function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: number, streams: Http2StreamHandlerSlot): OnePortServer {
   const responses = createResponsesInFlight();
   const server = http2.createSecureServer(
     {
@@ -111,6 +125,7 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
     },
     responses.track(handler as unknown as Http2RequestHandler),
   );
+  offerStreamsFirstTo(server, streams);
   // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1
   // machinery, which reads these limits from the server itself.
   applyHttp1Timeouts(server as unknown as http.Server);
@@ -169,6 +184,26 @@ function routeByPreface(socket: net.Socket, route: (isHttp2: boolean) => void): 
   socket.on("data", onData);
   socket.on("error", onEnd);
   socket.on("end", onEnd);
+}
+
+/**
+ * Node's HTTP/2 server hands every new stream to its compatibility layer
+ * (which makes the request and response objects Fastify uses) through its
+ * one 'stream' listener. That listener moves behind ours: the slot's handler
+ * sees each stream first and takes the ones it serves.
+ */
+function offerStreamsFirstTo(server: http2.Http2Server | http2.Http2SecureServer, slot: Http2StreamHandlerSlot): void {
+  const listeners = server.listeners("stream");
+  const compatibility = listeners[0];
+  if (listeners.length !== 1 || compatibility === undefined) {
+    throw new Error(`expected Node's HTTP/2 compatibility layer as the one 'stream' listener, found ${listeners.length}`);
+  }
+  server.removeAllListeners("stream");
+  server.on("stream", function (this: unknown, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ...rest: unknown[]) {
+    if (slot.current?.tryHandle(stream, headers) !== true) {
+      compatibility.call(this, stream, headers, ...rest);
+    }
+  });
 }
 
 function trackSessions(
