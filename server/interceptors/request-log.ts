@@ -25,11 +25,15 @@ export const REQUEST_ID_HEADER = "x-request-id";
 const VALID_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 export function createRequestLogInterceptor(log: FastifyBaseLogger): Interceptor {
+  // The level is set once at start: below info no line is built at all, and
+  // only the request id is echoed.
+  // (Fastify's logger type leaves out pino's isLevelEnabled.)
+  const logging = (log as FastifyBaseLogger & { isLevelEnabled(level: string): boolean }).isLevelEnabled("info");
   return (next) => async (req) => {
     const given = req.header.get(REQUEST_ID_HEADER);
     const requestId = given !== null && VALID_REQUEST_ID.test(given) ? given : randomUUID();
     try {
-      const res = await observeCall(req, next, new RpcLogLine(log, req, requestId));
+      const res = logging ? await observeCall(req, next, new RpcLogLine(log, req, requestId)) : await next(req);
       res.header.set(REQUEST_ID_HEADER, requestId);
       return res;
     } catch (e) {

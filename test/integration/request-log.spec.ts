@@ -79,4 +79,17 @@ describe("request log", () => {
       });
     });
   }
+
+  it("below the info level writes no RPC lines but still echoes the request id", async () => {
+    const quiet = createLogCapture();
+    const warnOnly = await startServer({ env: { LOG_LEVEL: "warn" }, logStream: quiet.stream });
+    try {
+      const client = createClient(UserService, protocolTransports[0]!.create(warnOnly.baseUrl, { interceptors: [withRequestId("quiet-call")] }));
+      const error = await assertConnectError(client.getUser({ id: randomUUID() }), Code.Unauthenticated);
+      assert.equal(error.metadata.get("x-request-id"), "quiet-call");
+      assert.equal(quiet.records().filter((r) => r.msg === "rpc").length, 0);
+    } finally {
+      await warnOnly.close();
+    }
+  });
 });

@@ -14,7 +14,7 @@
  * streams, compressed requests, unknown paths) falls through to Fastify.
  */
 import type http2 from "node:http2";
-import { fromBinary, toBinary, type DescService } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescService } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -22,11 +22,13 @@ import {
   type ContextValues,
   type HandlerContext,
   type Interceptor,
+  type UnaryRequest,
+  type UnaryResponse,
   createServiceImplSpec,
   type MethodImplSpec,
   type ServiceImpl,
 } from "@connectrpc/connect";
-import { compressionNegotiate, invokeUnaryImplementation, type Compression } from "@connectrpc/connect/protocol";
+import { compressionNegotiate, type Compression } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { httpVersionKey, peerAddressKey } from "../peer.js";
 import { respondWithError, respondWithMessage } from "./respond.js";
@@ -60,20 +62,63 @@ export interface GrpcFastPath {
 
 type UnarySpec = Extract<MethodImplSpec, { kind: "unary" }>;
 
+/** A unary method with its interceptors applied: built once at start, not per call as connect-es does. */
+interface UnaryRoute {
+  readonly spec: UnarySpec;
+  readonly call: (req: FastUnaryRequest) => Promise<UnaryResponse>;
+}
+
+/** A request as interceptors see it, plus the deadline the handler context reports. */
+type FastUnaryRequest = UnaryRequest & { readonly deadlineAt: number | undefined };
+
+function createUnaryRoute(spec: UnarySpec, interceptors: readonly Interceptor[]): UnaryRoute {
+  const method = spec.method;
+  const handle = async (req: UnaryRequest): Promise<UnaryResponse> => {
+    const deadlineAt = (req as FastUnaryRequest).deadlineAt;
+    const context: HandlerContext = {
+      method,
+      service: method.parent,
+      protocolName: "grpc",
+      requestMethod: req.requestMethod,
+      url: req.url,
+      signal: req.signal,
+      timeoutMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
+      requestHeader: req.header,
+      responseHeader: new Headers(),
+      responseTrailer: new Headers(),
+      values: req.contextValues,
+    };
+    const output = await spec.impl(req.message, context);
+    return {
+      stream: false,
+      method,
+      service: method.parent,
+      message: create(method.output, output),
+      header: context.responseHeader,
+      trailer: context.responseTrailer,
+    };
+  };
+  // The first interceptor is the outermost, as on the general path.
+  let call = handle as Parameters<Interceptor>[0];
+  for (const interceptor of [...interceptors].reverse()) {
+    call = interceptor(call);
+  }
+  return { spec, call: call as UnaryRoute["call"] };
+}
+
 export function createGrpcUnaryFastPath(options: GrpcUnaryFastPathOptions): GrpcFastPath {
-  const routes = new Map<string, UnarySpec>();
+  const routes = new Map<string, UnaryRoute>();
   for (const { service, implementation } of options.services) {
     // The router's own wrapping of an implementation (methods bound, missing ones UNIMPLEMENTED).
     const specs = createServiceImplSpec(service, implementation as Partial<ServiceImpl<DescService>>);
     for (const spec of Object.values(specs.methods)) {
       if (spec.kind === "unary") {
-        routes.set(`/${service.typeName}/${spec.method.name}`, spec);
+        routes.set(`/${service.typeName}/${spec.method.name}`, createUnaryRoute(spec, options.interceptors));
       }
     }
   }
   const shared: SharedState = {
     options,
-    interceptors: [...options.interceptors],
     inFlight: new Set(),
     accepting: true,
     responseCompression: createCompressionCache(options.acceptCompression),
@@ -90,18 +135,18 @@ export function createGrpcUnaryFastPath(options: GrpcUnaryFastPathOptions): Grpc
 
   return {
     tryHandle(stream, headers) {
-      const spec = routes.get(headers[":path"] ?? "");
+      const route = routes.get(headers[":path"] ?? "");
       const contentType = headers["content-type"];
       const encoding = headers["grpc-encoding"];
       if (
-        spec === undefined ||
+        route === undefined ||
         headers[":method"] !== "POST" ||
         (contentType !== "application/grpc" && contentType !== "application/grpc+proto") ||
         (encoding !== undefined && encoding !== "identity")
       ) {
         return false;
       }
-      new UnaryCall(shared, spec, stream, headers).start();
+      new UnaryCall(shared, route, stream, headers).start();
       return true;
     },
     stopAccepting() {
@@ -112,7 +157,6 @@ export function createGrpcUnaryFastPath(options: GrpcUnaryFastPathOptions): Grpc
 
 interface SharedState {
   readonly options: GrpcUnaryFastPathOptions;
-  readonly interceptors: Interceptor[];
   readonly inFlight: Set<UnaryCall>;
   accepting: boolean;
   readonly responseCompression: (acceptEncoding: string | null) => Compression | null;
@@ -152,7 +196,7 @@ function peerAddressOf(session: http2.ServerHttp2Session | undefined): string {
 
 class UnaryCall {
   readonly #shared: SharedState;
-  readonly #spec: UnarySpec;
+  readonly #route: UnaryRoute;
   readonly #stream: http2.ServerHttp2Stream;
   readonly #headers: http2.IncomingHttpHeaders;
   readonly #controller = new AbortController();
@@ -161,9 +205,9 @@ class UnaryCall {
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #finished = false;
 
-  constructor(shared: SharedState, spec: UnarySpec, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
+  constructor(shared: SharedState, route: UnaryRoute, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
     this.#shared = shared;
-    this.#spec = spec;
+    this.#route = route;
     this.#stream = stream;
     this.#headers = headers;
   }
@@ -210,7 +254,7 @@ class UnaryCall {
     if (this.#finished) {
       return;
     }
-    const { options, interceptors, inFlight } = this.#shared;
+    const { options, inFlight } = this.#shared;
     const timeout = parseTimeout(headerValue(this.#headers["grpc-timeout"]), options.maxTimeoutMs);
     if (timeout.error !== undefined) {
       return this.#fail(timeout.error);
@@ -221,52 +265,54 @@ class UnaryCall {
     if (bytes instanceof ConnectError) {
       return this.#fail(bytes);
     }
-    const spec = this.#spec;
+    const method = this.#route.spec.method;
     let input;
     try {
-      input = fromBinary(spec.method.input, bytes);
+      input = fromBinary(method.input, bytes);
     } catch (e) {
       return this.#fail(new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal));
     }
 
-    const deadlineAt = timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs;
     if (timeout.timeoutMs !== undefined) {
       this.#deadline = setTimeout(() => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeout.timeoutMs);
     }
-    const context: HandlerContext = {
-      method: spec.method,
-      service: spec.method.parent,
-      protocolName: "grpc",
+    const compression = this.#shared.responseCompression(headerValue(this.#headers["grpc-accept-encoding"]));
+    const request: FastUnaryRequest = {
+      stream: false,
+      method,
+      service: method.parent,
+      message: input,
       requestMethod: "POST",
       url: `http://${headerValue(this.#headers[":authority"]) ?? "localhost"}${this.#headers[":path"]}`,
       signal: this.#controller.signal,
-      timeoutMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
-      requestHeader: requestHeaderOf(this.#headers),
-      responseHeader: new Headers(),
-      responseTrailer: new Headers(),
-      values: contextValuesOf(this.#stream),
+      header: requestHeaderOf(this.#headers),
+      contextValues: contextValuesOf(this.#stream),
+      deadlineAt: timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs,
     };
-    const compression = this.#shared.responseCompression(headerValue(this.#headers["grpc-accept-encoding"]));
-    if (compression !== null) {
-      context.responseHeader.set("grpc-encoding", compression.name);
-    }
     inFlight.add(this);
+    let response: UnaryResponse | undefined;
     try {
-      const output = await invokeUnaryImplementation(spec, context, input, interceptors);
+      response = await this.#route.call(request);
       if (this.#controller.signal.aborted) {
         throw this.#controller.signal.reason;
       }
-      let message = toBinary(spec.method.output, output);
+      if (compression !== null) {
+        response.header.set("grpc-encoding", compression.name);
+      }
+      let message = toBinary(method.output, response.message);
       const compress = compression !== null && message.byteLength >= options.compressMinBytes;
       if (compress) {
         message = await compression.compress(message);
       }
       this.#finish();
-      respondWithMessage(this.#stream, context.responseHeader, context.responseTrailer, envelope(message, compress));
+      respondWithMessage(this.#stream, response.header, response.trailer, envelope(message, compress));
     } catch (e) {
       const error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
+      if (compression !== null) {
+        error.metadata.set("grpc-encoding", compression.name);
+      }
       this.#finish();
-      respondWithError(this.#stream, context.responseHeader, error);
+      respondWithError(this.#stream, response?.header, error);
     } finally {
       inFlight.delete(this);
     }
