@@ -33,7 +33,7 @@ import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
 import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
 import { forbidCaching } from "./transport/cache-control.js";
-import { createGrpcUnaryFastPath } from "./transport/grpc-fast-path/unary-fast-path.js";
+import { createGrpcUnaryFastPath } from "./transport/unary-fast-path/unary-fast-path.js";
 import { registerCors } from "./transport/cors.js";
 import { notFoundHandler } from "./transport/not-found.js";
 import { contextValuesOf } from "./transport/peer.js";
