@@ -9,10 +9,14 @@
  *
  * TLS: ALPN negotiates h2 or http/1.1, which Node's secure http2 server does
  * natively with allowHTTP1.
+ *
+ * Either way, an optional observer hears of each connection once its HTTP
+ * version is known, and of its close (the metrics count open connections).
  */
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { TlsConfig } from "./config.js";
 import { GrpcMessageFixingResponse } from "./transport/grpc-status.js";
 
@@ -26,6 +30,15 @@ export interface OnePortServer extends net.Server {
   closeHttp2Sessions(): void;
   /** Drops every connection at once: the end of a graceful shutdown that ran out of time. */
   closeAllConnections(): void;
+}
+
+/** As in OpenTelemetry's network.protocol.version. */
+export type HttpVersion = "1.1" | "2";
+
+/** Told of each connection once it is classified, and again when it closes. */
+export interface ConnectionObserver {
+  opened(httpVersion: HttpVersion): void;
+  closed(httpVersion: HttpVersion): void;
 }
 
 /** The client connection preface every HTTP/2 connection starts with (RFC 9113, 3.4). */
@@ -51,13 +64,25 @@ const HTTP2_OPTIONS: http2.ServerOptions = {
   settings: { maxConcurrentStreams: 100, maxHeaderListSize: MAX_HEADER_BYTES },
 };
 
+const IGNORE_CONNECTIONS: ConnectionObserver = { opened() {}, closed() {} };
+
 /** Creates Fastify's `serverFactory` for the configured transport. */
-export function createServerFactory(tls: TlsConfig | undefined, idleProbeMs: number) {
+export function createServerFactory(
+  tls: TlsConfig | undefined,
+  idleProbeMs: number,
+  connections: ConnectionObserver = IGNORE_CONNECTIONS,
+) {
   return (handler: RequestHandler): OnePortServer =>
-    tls ? createTlsServer(handler, tls, idleProbeMs) : createPlaintextServer(handler, idleProbeMs);
+    tls
+      ? createTlsServer(handler, tls, idleProbeMs, connections)
+      : createPlaintextServer(handler, idleProbeMs, connections);
 }
 
-function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): OnePortServer {
+function createPlaintextServer(
+  handler: RequestHandler,
+  idleProbeMs: number,
+  connections: ConnectionObserver,
+): OnePortServer {
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handler);
   applyHttp1Timeouts(h1);
   const h2 = http2.createServer(HTTP2_OPTIONS, handler as unknown as Http2RequestHandler);
@@ -65,6 +90,7 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): On
 
   const server = net.createServer((socket) => {
     routeByPreface(socket, (isHttp2) => {
+      observeConnection(socket, isHttp2 ? "2" : "1.1", connections);
       if (isHttp2) {
         // The HTTP/2 session takes over the socket and first reads what is buffered.
         h2.emit("connection", socket);
@@ -91,7 +117,12 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number): On
   });
 }
 
-function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: number): OnePortServer {
+function createTlsServer(
+  handler: RequestHandler,
+  tls: TlsConfig,
+  idleProbeMs: number,
+  connections: ConnectionObserver,
+): OnePortServer {
   const server = http2.createSecureServer(
     {
       ...HTTP2_OPTIONS,
@@ -108,6 +139,10 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
   // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1
   // machinery, which reads these limits from the server itself.
   applyHttp1Timeouts(server as unknown as http.Server);
+  // A client without ALPN gets HTTP/1.1 (allowHTTP1).
+  server.on("secureConnection", (socket: TLSSocket) =>
+    observeConnection(socket, socket.alpnProtocol === "h2" ? "2" : "1.1", connections),
+  );
   const sessions = trackSessions(server, idleProbeMs);
   return Object.assign(server as unknown as net.Server, {
     // The same HTTP/1.1 connection list backs these connections; Http2SecureServer
@@ -120,6 +155,11 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
       destroyAll(sessions);
     },
   });
+}
+
+function observeConnection(socket: net.Socket, httpVersion: HttpVersion, connections: ConnectionObserver): void {
+  connections.opened(httpVersion);
+  socket.once("close", () => connections.closed(httpVersion));
 }
 
 function applyHttp1Timeouts(server: http.Server): void {
