@@ -20,10 +20,13 @@ import { startReadinessPolling } from "./health/readiness-polling.js";
 import { createAuthInterceptor } from "./interceptors/auth.js";
 import { createInternalErrorsInterceptor } from "./interceptors/internal-errors.js";
 import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
+import { createMetricsInterceptor } from "./interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory, type Http2StreamHandlerSlot } from "./listen.js";
+import { createServerMetrics } from "./observability/metrics.js";
+import { metricsEndpoint } from "./observability/metrics-endpoint.js";
 import { reflectionServices, registerReflection } from "./reflection/register-reflection.js";
 import { abortCallsAfterGrace } from "./shutdown-signal.js";
 import { createAuthService } from "./services/auth-service.js";
@@ -72,11 +75,18 @@ export async function createApp({
   logStream,
   health = createHealthChecker(),
 }: AppOptions): Promise<FastifyInstance> {
+  const room = new ChatRoom();
+  const metrics = createServerMetrics({ chatMembers: () => room.size });
   const fastPath: Http2StreamHandlerSlot = { current: undefined };
   const app = Fastify({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
     // HTTP/1.1 and an HTTP/2 server, which Fastify drives through the same calls.
-    serverFactory: createServerFactory(config.tls, config.idleProbeMs, fastPath) as unknown as FastifyServerFactory,
+    serverFactory: createServerFactory({
+      tls: config.tls,
+      idleProbeMs: config.idleProbeMs,
+      streams: fastPath,
+      connections: metrics.connections,
+    }) as unknown as FastifyServerFactory,
     logger: {
       level: config.logLevel,
       ...(logStream ? { stream: logStream } : config.logFormat === "pretty" && { transport: { target: "pino-pretty" } }),
@@ -106,8 +116,8 @@ export async function createApp({
   app.addHook("onRoute", guardBidiRoutes([...SERVICES, ...reflectionServices]));
   await registerCors(app, config.corsOrigins);
   await app.register(httpProbes, { checker: health });
+  await app.register(metricsEndpoint, { registry: metrics.registry, ...config.metrics });
 
-  const room = new ChatRoom();
   const hasher = createScryptHasher(config.passwordHashCost);
   const tokens = createTokens(loadSigningKey(config.jwt, config.dataDir), config.jwt);
   if (config.admin !== undefined) {
@@ -118,20 +128,24 @@ export async function createApp({
   const authService = await createAuthService({ store, hasher, tokens });
 
   const healthService = createHealthService(health);
-  // Outermost first. The request log sees every call's final code.
+  // Outermost first. The request log and the metrics see every call's final code.
   // Authentication comes before rate limits (which count per user) and
   // validation (an unauthenticated caller learns nothing).
   const interceptors = [
     createRequestLogInterceptor(app.log),
+    createMetricsInterceptor(metrics),
     createInternalErrorsInterceptor(app.log),
     createSecurityLogInterceptor(app.log),
     createAuthInterceptor(tokens, PUBLIC_METHODS),
     // Health checks come often from load balancers and cost less than a
     // limit; Watch, a stream held open, stays limited like other calls.
-    createRateLimitInterceptor(config.rateLimits, [AuthService.method.login], app.log, [
-      Health.method.check,
-      Health.method.list,
-    ]),
+    createRateLimitInterceptor(
+      config.rateLimits,
+      [AuthService.method.login],
+      app.log,
+      [Health.method.check, Health.method.list],
+      metrics.rateLimited,
+    ),
     createValidationInterceptor({ services: SERVICES }),
   ];
   // gzip is the compression every gRPC implementation has; brotli is what

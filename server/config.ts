@@ -35,6 +35,18 @@ export interface AdminConfig {
   readonly email: string;
 }
 
+export interface MetricsConfig {
+  /**
+   * When set, scrapes of /metrics must send `authorization: Bearer <token>`;
+   * otherwise anyone who reaches the endpoint may read it.
+   */
+  readonly token: string | undefined;
+  /** A port of its own for /metrics (e.g. on an internal network); undefined serves it on the main port. */
+  readonly port: number | undefined;
+  /** The address that port listens on. */
+  readonly host: string;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -79,6 +91,8 @@ export interface Config {
   readonly webRoot: string | undefined;
   /** Serve gRPC server reflection (the schema, to tools such as buf curl and grpcurl). */
   readonly reflection: boolean;
+  /** Where and to whom Prometheus metrics are served. */
+  readonly metrics: MetricsConfig;
 }
 
 export class ConfigError extends Error {
@@ -89,9 +103,11 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
   const dataDir = env.DATA_DIR || "./data";
+  const host = env.HOST || "0.0.0.0";
+  const port = integer(env, "PORT", 8080, 0, 65535);
   return {
-    host: env.HOST || "0.0.0.0",
-    port: integer(env, "PORT", 8080, 0, 65535),
+    host,
+    port,
     tls: loadTls(env),
     dataDir,
     storage: loadStorage(env, dataDir),
@@ -125,7 +141,23 @@ export function loadConfig(env: Env = process.env): Config {
     webRoot: loadWebRoot(env),
     grpcFastPath: oneOf(env, "GRPC_FAST_PATH", "on", ["on", "off"]) === "on",
     reflection: oneOf(env, "REFLECTION", "on", ["on", "off"]) === "on",
+    metrics: loadMetrics(env, host, port),
   };
+}
+
+/** Long enough not to be guessed; printable with no spaces, since it travels in a header. */
+const METRICS_TOKEN = /^[\x21-\x7e]{16,}$/;
+
+function loadMetrics(env: Env, host: string, port: number): MetricsConfig {
+  const token = env.METRICS_TOKEN || undefined;
+  if (token !== undefined && !METRICS_TOKEN.test(token)) {
+    throw new ConfigError("METRICS_TOKEN must be at least 16 printable characters without spaces");
+  }
+  const metricsPort = env.METRICS_PORT ? integer(env, "METRICS_PORT", 0, 1, 65535) : undefined;
+  if (metricsPort !== undefined && metricsPort === port) {
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${port}): leave it unset to serve /metrics on PORT`);
+  }
+  return { token, port: metricsPort, host: env.METRICS_HOST || host };
 }
 
 function loadStorage(env: Env, dataDir: string): StorageConfig {

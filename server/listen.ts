@@ -13,6 +13,7 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { TLSSocket } from "node:tls";
 import type { TlsConfig } from "./config.js";
 import { GrpcMessageFixingResponse } from "./transport/grpc-status.js";
 import { createResponsesInFlight } from "./transport/responses-in-flight.js";
@@ -29,6 +30,15 @@ export interface OnePortServer extends net.Server {
   responsesFinished(): Promise<void>;
   /** Drops every connection at once: the end of a graceful shutdown that ran out of time. */
   closeAllConnections(): void;
+}
+
+/** As in OpenTelemetry's network.protocol.version. */
+export type HttpVersion = "1.1" | "2";
+
+/** Told of each connection once it is classified, and again when it closes. */
+export interface ConnectionObserver {
+  opened(httpVersion: HttpVersion): void;
+  closed(httpVersion: HttpVersion): void;
 }
 
 /** The client connection preface every HTTP/2 connection starts with (RFC 9113, 3.4). */
@@ -67,13 +77,20 @@ export interface Http2StreamHandlerSlot {
   current: Http2StreamHandler | undefined;
 }
 
-/** Creates Fastify's `serverFactory` for the configured transport. */
-export function createServerFactory(tls: TlsConfig | undefined, idleProbeMs: number, streams: Http2StreamHandlerSlot) {
-  return (handler: RequestHandler): OnePortServer =>
-    tls ? createTlsServer(handler, tls, idleProbeMs, streams) : createPlaintextServer(handler, idleProbeMs, streams);
+export interface ServerFactoryOptions {
+  readonly tls: TlsConfig | undefined;
+  readonly idleProbeMs: number;
+  readonly streams: Http2StreamHandlerSlot;
+  readonly connections: ConnectionObserver;
 }
 
-function createPlaintextServer(handler: RequestHandler, idleProbeMs: number, streams: Http2StreamHandlerSlot): OnePortServer {
+/** Creates Fastify's `serverFactory` for the configured transport. */
+export function createServerFactory(options: ServerFactoryOptions) {
+  return (handler: RequestHandler): OnePortServer =>
+    options.tls ? createTlsServer(handler, options.tls, options) : createPlaintextServer(handler, options);
+}
+
+function createPlaintextServer(handler: RequestHandler, { idleProbeMs, streams, connections }: ServerFactoryOptions): OnePortServer {
   const responses = createResponsesInFlight();
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, responses.track(handler));
   applyHttp1Timeouts(h1);
@@ -83,6 +100,7 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number, str
 
   const server = net.createServer((socket) => {
     routeByPreface(socket, (isHttp2) => {
+      observeConnection(socket, isHttp2 ? "2" : "1.1", connections);
       if (isHttp2) {
         // The HTTP/2 session takes over the socket and first reads what is buffered.
         h2.emit("connection", socket);
@@ -110,7 +128,7 @@ function createPlaintextServer(handler: RequestHandler, idleProbeMs: number, str
   });
 }
 
-function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: number, streams: Http2StreamHandlerSlot): OnePortServer {
+function createTlsServer(handler: RequestHandler, tls: TlsConfig, { idleProbeMs, streams, connections }: ServerFactoryOptions): OnePortServer {
   const responses = createResponsesInFlight();
   const server = http2.createSecureServer(
     {
@@ -129,6 +147,10 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
   // With allowHTTP1, Node serves http/1.1 connections with its HTTP/1.1
   // machinery, which reads these limits from the server itself.
   applyHttp1Timeouts(server as unknown as http.Server);
+  // A client without ALPN gets HTTP/1.1 (allowHTTP1).
+  server.on("secureConnection", (socket: TLSSocket) =>
+    observeConnection(socket, socket.alpnProtocol === "h2" ? "2" : "1.1", connections),
+  );
   const sessions = trackSessions(server, idleProbeMs);
   return Object.assign(server as unknown as net.Server, {
     // The same HTTP/1.1 connection list backs these connections; Http2SecureServer
@@ -142,6 +164,11 @@ function createTlsServer(handler: RequestHandler, tls: TlsConfig, idleProbeMs: n
       destroyAll(sessions);
     },
   });
+}
+
+function observeConnection(socket: net.Socket, httpVersion: HttpVersion, connections: ConnectionObserver): void {
+  connections.opened(httpVersion);
+  socket.once("close", () => connections.closed(httpVersion));
 }
 
 function applyHttp1Timeouts(server: http.Server): void {

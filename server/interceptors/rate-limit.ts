@@ -8,6 +8,8 @@
  * state the server keeps at hand (cheaper than the limit's own bookkeeping),
  * and which a load balancer must never see fail because it checks often.
  *
+ * Each refusal is also told to `onLimited` (the metrics count them by limit).
+ *
  * Runs after the auth interceptor, which provides the identity.
  */
 import type { DescMethod } from "@bufbuild/protobuf";
@@ -26,11 +28,15 @@ export interface RateLimits {
   readonly user: Rate | undefined;
 }
 
+/** Told of each call a limit refused, with the limit that did. */
+export type OnRateLimited = (method: DescMethod, limit: keyof RateLimits) => void;
+
 export function createRateLimitInterceptor(
   limits: RateLimits,
   loginMethods: readonly DescMethod[],
   log: FastifyBaseLogger,
   unlimitedMethods: readonly DescMethod[] = [],
+  onLimited?: OnRateLimited,
 ): Interceptor {
   const isLogin = new Set(loginMethods);
   const isUnlimited = new Set(unlimitedMethods);
@@ -43,13 +49,14 @@ export function createRateLimitInterceptor(
       return next(req);
     }
     const identity = req.contextValues.get(identityKey);
-    const [buckets, key] = isLogin.has(req.method)
-      ? [login, req.contextValues.get(peerAddressKey)]
+    const [limit, buckets, key]: [keyof RateLimits, TokenBuckets | undefined, string] = isLogin.has(req.method)
+      ? ["login", login, req.contextValues.get(peerAddressKey)]
       : identity === undefined
-        ? [anonymous, req.contextValues.get(peerAddressKey)]
-        : [users, identity.userId];
+        ? ["anonymous", anonymous, req.contextValues.get(peerAddressKey)]
+        : ["user", users, identity.userId];
     const waitSeconds = buckets === undefined ? 0 : buckets.take(key);
     if (waitSeconds > 0) {
+      onLimited?.(req.method, limit);
       const retryAfter = String(Math.ceil(waitSeconds));
       log.warn(
         { event: "rate_limited", rpc: `${req.service.typeName}/${req.method.name}`, peer: req.contextValues.get(peerAddressKey), userId: identity?.userId },
