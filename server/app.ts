@@ -24,7 +24,7 @@ import { createMetricsInterceptor } from "./interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
-import { createServerFactory, type Http2StreamHandlerSlot } from "./listen.js";
+import { createServerFactory, type FastPathSlot } from "./listen.js";
 import { createServerMetrics } from "./observability/metrics.js";
 import { metricsEndpoint } from "./observability/metrics-endpoint.js";
 import { reflectionServices, registerReflection } from "./reflection/register-reflection.js";
@@ -36,7 +36,7 @@ import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
 import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
 import { forbidCaching } from "./transport/cache-control.js";
-import { createGrpcUnaryFastPath } from "./transport/unary-fast-path/unary-fast-path.js";
+import { createUnaryFastPath } from "./transport/unary-fast-path/unary-fast-path.js";
 import { registerCors } from "./transport/cors.js";
 import { notFoundHandler } from "./transport/not-found.js";
 import { contextValuesOf } from "./transport/peer.js";
@@ -77,7 +77,7 @@ export async function createApp({
 }: AppOptions): Promise<FastifyInstance> {
   const room = new ChatRoom();
   const metrics = createServerMetrics({ chatMembers: () => room.size });
-  const fastPath: Http2StreamHandlerSlot = { current: undefined };
+  const fastPath: FastPathSlot = { current: undefined };
   const app = Fastify({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
     // HTTP/1.1 and an HTTP/2 server, which Fastify drives through the same calls.
@@ -179,8 +179,8 @@ export async function createApp({
   });
   // Behind a proxy the client's address comes from X-Forwarded-For, which
   // only Fastify reads: then every call takes the general path.
-  if (config.grpcFastPath && !config.trustProxy) {
-    const unary = createGrpcUnaryFastPath({
+  if (config.unaryFastPath && !config.trustProxy) {
+    const unary = createUnaryFastPath({
       services: [
         { service: UserService, implementation: userService },
         { service: AuthService, implementation: authService },
@@ -192,6 +192,7 @@ export async function createApp({
       acceptCompression,
       compressMinBytes: config.compressMinBytes,
       shutdownSignal,
+      corsEnabled: config.corsOrigins.length > 0,
     });
     app.addHook("preClose", (done) => {
       unary.stopAccepting();

@@ -85,8 +85,8 @@ export interface Config {
   readonly healthPollMs: number;
   /** An HTTP/2 connection silent this long gets a PING; unanswered as long, it is closed. */
   readonly idleProbeMs: number;
-  /** Serve unary gRPC calls over HTTP/2 on the lean path (server/transport/grpc-fast-path). */
-  readonly grpcFastPath: boolean;
+  /** Serve unary gRPC and Connect calls on the lean paths (server/transport/unary-fast-path). */
+  readonly unaryFastPath: boolean;
   /** The browser app's build, served at `/`; undefined serves no app. */
   readonly webRoot: string | undefined;
   /** Serve gRPC server reflection (the schema, to tools such as buf curl and grpcurl). */
@@ -139,7 +139,7 @@ export function loadConfig(env: Env = process.env): Config {
     healthPollMs: integer(env, "HEALTH_POLL_MS", 5_000, 10, 600_000),
     idleProbeMs: integer(env, "IDLE_PROBE_MS", 5 * 60_000, 100, 24 * 60 * 60_000),
     webRoot: loadWebRoot(env),
-    grpcFastPath: oneOf(env, "GRPC_FAST_PATH", "on", ["on", "off"]) === "on",
+    unaryFastPath: oneOf(env, "UNARY_FAST_PATH", "on", ["on", "off"]) === "on",
     reflection: oneOf(env, "REFLECTION", "on", ["on", "off"]) === "on",
     metrics: loadMetrics(env, host, port),
   };

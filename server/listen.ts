@@ -65,22 +65,27 @@ const HTTP2_OPTIONS: http2.ServerOptions = {
 };
 
 /**
- * Serves some HTTP/2 streams itself, before Node's compatibility layer and
- * Fastify see them (the gRPC unary fast path); it returns false for the rest.
+ * Serves some requests itself before Fastify sees them (the unary fast
+ * paths): HTTP/2 streams before Node's compatibility layer, HTTP/1.1
+ * requests before Fastify's handler. Each returns false for the rest.
  */
 export interface Http2StreamHandler {
   tryHandle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean;
 }
 
-/** Filled in once the app has built what the handler serves; empty, every stream goes to Fastify. */
-export interface Http2StreamHandlerSlot {
-  current: Http2StreamHandler | undefined;
+export interface FastPathHandler extends Http2StreamHandler {
+  tryHandleHttp1(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+}
+
+/** Filled in once the app has built what the handler serves; empty, every request goes to Fastify. */
+export interface FastPathSlot {
+  current: FastPathHandler | undefined;
 }
 
 export interface ServerFactoryOptions {
   readonly tls: TlsConfig | undefined;
   readonly idleProbeMs: number;
-  readonly streams: Http2StreamHandlerSlot;
+  readonly streams: FastPathSlot;
   readonly connections: ConnectionObserver;
 }
 
@@ -92,7 +97,7 @@ export function createServerFactory(options: ServerFactoryOptions) {
 
 function createPlaintextServer(handler: RequestHandler, { idleProbeMs, streams, connections }: ServerFactoryOptions): OnePortServer {
   const responses = createResponsesInFlight();
-  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, responses.track(handler));
+  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, responses.track(offerRequestsFirstTo(streams, handler)));
   applyHttp1Timeouts(h1);
   const h2 = http2.createServer(HTTP2_OPTIONS, responses.track(handler as unknown as Http2RequestHandler));
   offerStreamsFirstTo(h2, streams);
@@ -219,7 +224,16 @@ function routeByPreface(socket: net.Socket, route: (isHttp2: boolean) => void): 
  * one 'stream' listener. That listener moves behind ours: the slot's handler
  * sees each stream first and takes the ones it serves.
  */
-function offerStreamsFirstTo(server: http2.Http2Server | http2.Http2SecureServer, slot: Http2StreamHandlerSlot): void {
+/** HTTP/1.1 requests go to the slot's handler first, then to Fastify's. */
+function offerRequestsFirstTo(slot: FastPathSlot, handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    if (slot.current?.tryHandleHttp1(req, res) !== true) {
+      handler(req, res);
+    }
+  };
+}
+
+function offerStreamsFirstTo(server: http2.Http2Server | http2.Http2SecureServer, slot: FastPathSlot): void {
   const listeners = server.listeners("stream");
   const compatibility = listeners[0];
   if (listeners.length !== 1 || compatibility === undefined) {

@@ -51,7 +51,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     RATE_LIMIT_ANONYMOUS: "off",
     RATE_LIMIT_USER: "off",
     // scripts/test.sh runs the protocol specs once more with the gRPC unary fast path off.
-    GRPC_FAST_PATH: process.env.GRPC_FAST_PATH ?? "on",
+    UNARY_FAST_PATH: process.env.UNARY_FAST_PATH ?? "on",
     ...options.env,
   });
   const store = options.store ?? createMemoryStore();
