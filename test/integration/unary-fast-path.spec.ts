@@ -12,6 +12,7 @@ import http2 from "node:http2";
 import { after, before, describe, it, mock } from "node:test";
 import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { LoginRequestSchema } from "../../gen/auth/v1/auth_pb.js";
 import { GetUserRequestSchema, UpdateUserRequestSchema } from "../../gen/user/v1/user_pb.js";
 import { ConnectUnaryCall } from "../../server/transport/unary-fast-path/connect-unary.js";
 import { GrpcUnaryCall } from "../../server/transport/unary-fast-path/grpc-unary.js";
@@ -69,7 +70,7 @@ function callHttp2(baseUrl: string, path: string, body: Buffer, headers: http2.O
 
 function callHttp1(baseUrl: string, path: string, body: Buffer, headers: http.OutgoingHttpHeaders): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}${path}`, { method: "POST", headers: { "content-length": body.byteLength, ...headers } }, (res) => {
+    const req = http.request(`${baseUrl}${path}`, { method: "POST", agent: false, headers: { "content-length": body.byteLength, ...headers } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => resolve({ httpStatus: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("hex"), headers: compared(res.headers) }));
@@ -81,6 +82,7 @@ function callHttp1(baseUrl: string, path: string, body: Buffer, headers: http.Ou
 
 const GET_USER = "/user.v1.UserService/GetUser";
 const UPDATE_USER = "/user.v1.UserService/UpdateUser";
+const LOGIN = "/auth.v1.AuthService/Login";
 const getUserProto = (id: string) => Buffer.from(toBinary(GetUserRequestSchema, create(GetUserRequestSchema, { id })));
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
@@ -130,6 +132,11 @@ describe("unary fast paths", () => {
       cases: () => [
         { name: "a successful GetUser", body: encodeEnvelope(getUserProto(userId)), headers: { ...auth(), te: "trailers" } },
         { name: "a compressed answer", body: encodeEnvelope(getUserProto(userId)), headers: { ...auth(), "grpc-accept-encoding": "gzip" } },
+        {
+          name: "a slow refused Login",
+          path: LOGIN,
+          body: encodeEnvelope(toBinary(LoginRequestSchema, create(LoginRequestSchema, { username: "nobody_here", password: "wrong password" }))),
+        },
         { name: "NOT_FOUND", body: encodeEnvelope(getUserProto(randomUUID())), headers: auth() },
         { name: "UNAUTHENTICATED without a token", body: encodeEnvelope(getUserProto(userId)) },
         { name: "INVALID_ARGUMENT with violation details", body: encodeEnvelope(getUserProto("not-a-uuid")), headers: auth() },
@@ -171,6 +178,8 @@ describe("unary fast paths", () => {
       contentType: "application/json",
       cases: (): Case[] => [
         { name: "a successful GetUser in JSON", body: json({ id: userId }), headers: auth() },
+        // The password check takes a while: the answer comes well after the request body ended.
+        { name: "a slow refused Login", path: LOGIN, body: json({ username: "nobody_here", password: "wrong password" }) },
         {
           name: "a successful GetUser in binary",
           body: getUserProto(userId),
@@ -222,4 +231,14 @@ describe("unary fast paths", () => {
       }
     });
   }
+
+  it("answers a Connect call that takes a while after its request ended (fetch, HTTP/1.1)", async () => {
+    const res = await fetch(`${fast.baseUrl}${LOGIN}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "nobody_here", password: "wrong password" }),
+    });
+    assert.equal(res.status, 401);
+    assert.match(await res.text(), /invalid username or password/);
+  });
 });

@@ -81,7 +81,10 @@ export class ConnectUnaryCall {
   start(): void {
     const body = this.#body;
     body.on("error", ignore);
-    body.once("close", () => {
+    // An HTTP/1.1 request closes once its body is read: the response's close
+    // (before this call finished) is what says the client went away.
+    const closes = "res" in this.#reply ? this.#reply.res : body;
+    closes.once("close", () => {
       if (!this.#finished) {
         this.abort(new ConnectError("the client cancelled the call", Code.Canceled));
       }
