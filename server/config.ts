@@ -18,6 +18,15 @@ export type StorageConfig =
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite"; readonly path: string };
 
+/**
+ * Where spans go: nowhere (no tracing work at all), the console (for
+ * development), or an OpenTelemetry collector over OTLP/HTTP (JSON).
+ */
+export type TracingConfig =
+  | { readonly exporter: "none" }
+  | { readonly exporter: "console"; readonly serviceName: string }
+  | { readonly exporter: "otlp"; readonly serviceName: string; /** The traces URL, e.g. http://localhost:4318/v1/traces */ readonly url: string };
+
 export interface JwtConfig {
   readonly algorithm: "HS256" | "ES256";
   /** HS256 secret; when unset, one is generated and kept in the data folder. */
@@ -75,6 +84,8 @@ export interface Config {
   readonly webRoot: string | undefined;
   /** Serve gRPC server reflection (the schema, to tools such as buf curl and grpcurl). */
   readonly reflection: boolean;
+  /** OpenTelemetry traces: a span per RPC and per storage call, exported as configured. */
+  readonly tracing: TracingConfig;
 }
 
 export class ConfigError extends Error {
@@ -119,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
     idleProbeMs: integer(env, "IDLE_PROBE_MS", 5 * 60_000, 100, 24 * 60 * 60_000),
     webRoot: loadWebRoot(env),
     reflection: oneOf(env, "REFLECTION", "on", ["on", "off"]) === "on",
+    tracing: loadTracing(env),
   };
 }
 
@@ -141,6 +153,43 @@ function loadAdmin(env: Env): AdminConfig | undefined {
   }
   // .invalid is reserved (RFC 2606): the default address can never receive mail.
   return { username, password, email: env.ADMIN_EMAIL || `${username}@admin.invalid` };
+}
+
+/**
+ * The standard OpenTelemetry variables, with one difference: tracing is off
+ * unless asked for, by OTEL_TRACES_EXPORTER or by naming an OTLP endpoint.
+ * The exporter library itself reads the other standard OTLP variables
+ * (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION, certificates).
+ */
+function loadTracing(env: Env): TracingConfig {
+  const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined;
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined;
+  const named = tracesEndpoint !== undefined || endpoint !== undefined;
+  const exporter = oneOf(env, "OTEL_TRACES_EXPORTER", named ? "otlp" : "none", ["none", "otlp", "console"]);
+  if (exporter === "none") {
+    return { exporter };
+  }
+  const serviceName = env.OTEL_SERVICE_NAME || "user-service";
+  if (exporter === "console") {
+    return { exporter, serviceName };
+  }
+  // The exporter sends OTLP as JSON over HTTP; a collector's OTLP/HTTP port
+  // (4318) takes JSON and protobuf alike, its gRPC port (4317) neither.
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+    const protocol = env[name];
+    if (protocol && protocol !== "http/json") {
+      throw new ConfigError(`${name} must be http/json (traces go as OTLP/HTTP with JSON), got "${protocol}"`);
+    }
+  }
+  // As the OTLP specification says: the signal-specific endpoint is the full
+  // URL, the general one a base to which the signal's path is added.
+  const url = tracesEndpoint ?? (endpoint === undefined ? "http://localhost:4318/v1/traces" : `${endpoint.replace(/\/+$/, "")}/v1/traces`);
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new ConfigError(
+      `${tracesEndpoint === undefined ? "OTEL_EXPORTER_OTLP_ENDPOINT" : "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} must be an http:// or https:// URL, got "${tracesEndpoint ?? endpoint}"`,
+    );
+  }
+  return { exporter, serviceName, url };
 }
 
 const RATE = /^(\d+)\/(s|min|h)$/;
