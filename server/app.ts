@@ -4,6 +4,7 @@
  */
 import { createRegistry } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
+import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -21,8 +22,10 @@ import { createInternalErrorsInterceptor } from "./interceptors/internal-errors.
 import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
 import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
+import { createTracingInterceptor } from "./interceptors/tracing.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory } from "./listen.js";
+import { createTracerProvider, logTracingDiagnostics, registerContextManager, TRACER_NAME } from "./observability/tracing.js";
 import { reflectionServices, registerReflection } from "./reflection/register-reflection.js";
 import { abortCallsAfterGrace } from "./shutdown-signal.js";
 import { createAuthService } from "./services/auth-service.js";
@@ -30,6 +33,7 @@ import { ChatRoom } from "./services/chat-room.js";
 import { createScryptHasher } from "./services/password.js";
 import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
+import { createTracedStore } from "./storage/traced-store.js";
 import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
 import { registerCors } from "./transport/cors.js";
 import { notFoundHandler } from "./transport/not-found.js";
@@ -48,6 +52,12 @@ export interface AppOptions {
    * own, to turn it NOT_SERVING on a signal before the app closes.
    */
   readonly health?: HealthChecker;
+  /**
+   * Where the app's spans go; made from `config.tracing` unless given (tests
+   * give one with an in-memory exporter). Owned by the app from here on: shut
+   * down, its last spans exported, when the app closes. None: no tracing.
+   */
+  readonly tracerProvider?: BasicTracerProvider;
 }
 
 /** Our services: they need storage, so their health follows it. */
@@ -65,9 +75,10 @@ const PUBLIC_METHODS = [
 
 export async function createApp({
   config,
-  store,
+  store: backend,
   logStream,
   health = createHealthChecker(),
+  tracerProvider = createTracerProvider(config.tracing),
 }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
@@ -82,6 +93,14 @@ export async function createApp({
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
   }) as unknown as FastifyInstance;
+  // With tracing off, neither calls nor storage pay for it: no interceptor, no wrapper.
+  const tracer = tracerProvider?.getTracer(TRACER_NAME);
+  if (tracerProvider !== undefined) {
+    registerContextManager();
+    logTracingDiagnostics(app.log);
+    app.addHook("onClose", () => tracerProvider.shutdown());
+  }
+  const store = tracer === undefined ? backend : createTracedStore(backend, tracer, config.storage.kind);
   app.addHook("onClose", () => store.close());
   // Storage down means no service can work: the whole server ("") and each
   // service report it, to Check, Watch and /readyz alike.
@@ -123,10 +142,12 @@ export async function createApp({
         registerReflection(router, createRegistry(...SERVICES, Health));
       }
     },
-    // Outermost first. The request log sees every call's final code.
+    // Outermost first. The span covers all the others; it and the request
+    // log see every call's final code.
     // Authentication comes before rate limits (which count per user) and
     // validation (an unauthenticated caller learns nothing).
     interceptors: [
+      ...(tracer === undefined ? [] : [createTracingInterceptor(tracer)]),
       createRequestLogInterceptor(app.log),
       createInternalErrorsInterceptor(app.log),
       createSecurityLogInterceptor(app.log),
