@@ -17,18 +17,14 @@ import { Code, createClient, type Interceptor, type Transport } from "@connectrp
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import {
-  BasicTracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-  type ReadableSpan,
-} from "@opentelemetry/sdk-trace-base";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { UserService } from "../../gen/user/v1/user_pb.js";
 import { MAX_MESSAGE_EVENTS } from "../../server/interceptors/tracing.js";
 import { LIST_BATCH_SIZE } from "../../server/services/user-service.js";
 import { createMemoryStore } from "../../server/storage/memory.js";
 import type { StoredUser, UserStore } from "../../server/storage/store.js";
 import { assertConnectError } from "../support/assert-connect-error.js";
+import { createSpanCapture } from "../support/span-capture.js";
 import { bearer, startServer, type TestServer } from "../support/start-server.js";
 
 const TIMEOUT_MS = 5_000;
@@ -119,13 +115,12 @@ function storeWithAFault(): UserStore {
 }
 
 describe("traces", () => {
-  const exporter = new InMemorySpanExporter();
+  const { exporter, tracerProvider } = createSpanCapture();
   let server: TestServer;
   let token: string;
   let someUser: StoredUser;
 
   before(async () => {
-    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     server = await startServer({ store: storeWithAFault(), tracerProvider });
     const users = makeUsers(USER_COUNT);
     await server.store.createMany(users);
@@ -290,8 +285,7 @@ describe("traces", () => {
 
 describe("with tracing off (the default)", () => {
   // A global provider is there to be picked up by mistake: the server must not.
-  const exporter = new InMemorySpanExporter();
-  const globalProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const { exporter, tracerProvider: globalProvider } = createSpanCapture();
   let server: TestServer;
 
   before(async () => {
