@@ -98,7 +98,14 @@ export async function createApp({
   if (tracerProvider !== undefined) {
     registerContextManager();
     logTracingDiagnostics(app.log);
-    app.addHook("onClose", () => tracerProvider.shutdown());
+    // Exports what is left. A collector that is down must not fail the shutdown.
+    app.addHook("onClose", async () => {
+      try {
+        await tracerProvider.shutdown();
+      } catch (err) {
+        app.log.error({ err }, "the last spans could not be exported");
+      }
+    });
   }
   const store = tracer === undefined ? backend : createTracedStore(backend, tracer, config.storage.kind);
   app.addHook("onClose", () => store.close());

@@ -24,6 +24,7 @@ import { LIST_BATCH_SIZE } from "../../server/services/user-service.js";
 import { createMemoryStore } from "../../server/storage/memory.js";
 import type { StoredUser, UserStore } from "../../server/storage/store.js";
 import { assertConnectError } from "../support/assert-connect-error.js";
+import { createLogCapture } from "../support/log-capture.js";
 import { createSpanCapture } from "../support/span-capture.js";
 import { bearer, startServer, type TestServer } from "../support/start-server.js";
 
@@ -337,6 +338,20 @@ describe("exported over OTLP/HTTP", () => {
     } finally {
       collector.close();
     }
+  });
+
+  it("closes cleanly when the collector is down, saying so in the log", async () => {
+    const collector = await startFakeCollector();
+    collector.close();
+    const log = createLogCapture();
+    const server = await startServer({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, LOG_LEVEL: "error" }, logStream: log.stream });
+    await createClient(UserService, transports[0]!.create(server.baseUrl, [])).createUser({
+      username: "unexported",
+      email: "unexported@example.com",
+      password: "correct horse",
+    });
+    await server.close();
+    assert.ok(log.records().some((r) => r.msg === "the last spans could not be exported"));
   });
 });
 
