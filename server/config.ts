@@ -25,7 +25,12 @@ export type StorageConfig =
 export type TracingConfig =
   | { readonly exporter: "none" }
   | { readonly exporter: "console"; readonly serviceName: string }
-  | { readonly exporter: "otlp"; readonly serviceName: string; /** The traces URL, e.g. http://localhost:4318/v1/traces */ readonly url: string };
+  | {
+      readonly exporter: "otlp";
+      readonly serviceName: string;
+      /** Where spans are posted, e.g. http://localhost:4318/v1/traces */
+      readonly url: string;
+    };
 
 export interface JwtConfig {
   readonly algorithm: "HS256" | "ES256";
@@ -173,8 +178,8 @@ function loadTracing(env: Env): TracingConfig {
   if (exporter === "console") {
     return { exporter, serviceName };
   }
-  // The exporter sends OTLP as JSON over HTTP; a collector's OTLP/HTTP port
-  // (4318) takes JSON and protobuf alike, its gRPC port (4317) neither.
+  // The exporter sends OTLP as JSON over HTTP, which a collector's OTLP/HTTP
+  // port (4318) takes; OTLP over gRPC (port 4317) would need another exporter.
   for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
     const protocol = env[name];
     if (protocol && protocol !== "http/json") {
