@@ -7,15 +7,17 @@ import { createClient, type Interceptor } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
 import { UserService } from "../gen/user/v1/user_pb.js";
+import { traceContext } from "./trace-context.js";
 
 const baseUrl = process.argv[2] ?? "http://localhost:8080";
 const suffix = Date.now().toString(36);
 const password = "correct horse";
 
+// Every call starts a trace of its own (a W3C traceparent), to find it among the server's spans.
 // Sign up (no token needed), then log in.
-const signUp = createClient(UserService, createGrpcTransport({ baseUrl }));
+const signUp = createClient(UserService, createGrpcTransport({ baseUrl, interceptors: [traceContext] }));
 const ada = await signUp.createUser({ username: `ada_${suffix}`, email: `ada_${suffix}@example.com`, password });
-const { accessToken } = await createClient(AuthService, createGrpcTransport({ baseUrl })).login({
+const { accessToken } = await createClient(AuthService, createGrpcTransport({ baseUrl, interceptors: [traceContext] })).login({
   username: ada.username,
   password,
 });
@@ -23,7 +25,7 @@ const withToken: Interceptor = (next) => (req) => {
   req.header.set("authorization", `Bearer ${accessToken}`);
   return next(req);
 };
-const client = createClient(UserService, createGrpcTransport({ baseUrl, interceptors: [withToken] }));
+const client = createClient(UserService, createGrpcTransport({ baseUrl, interceptors: [traceContext, withToken] }));
 
 // Unary: read ourselves back.
 const fetched = await client.getUser({ id: ada.id }, { timeoutMs: 5_000 });

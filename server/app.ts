@@ -5,6 +5,7 @@
 import { createRegistry } from "@bufbuild/protobuf";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import Fastify, { LogController, type FastifyInstance, type FastifyServerFactory } from "fastify";
 import { AuthService } from "../gen/auth/v1/auth_pb.js";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
@@ -23,10 +24,12 @@ import { createRateLimitInterceptor } from "./interceptors/rate-limit.js";
 import { createMetricsInterceptor } from "./interceptors/metrics.js";
 import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
+import { createTracingInterceptor } from "./interceptors/tracing.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
 import { createServerFactory, type FastPathSlot } from "./listen.js";
 import { createServerMetrics } from "./observability/metrics.js";
 import { metricsEndpoint } from "./observability/metrics-endpoint.js";
+import { createTracerProvider, logTracingDiagnostics, registerContextManager, TRACER_NAME } from "./observability/tracing.js";
 import { reflectionServices, registerReflection } from "./reflection/register-reflection.js";
 import { abortCallsAfterGrace } from "./shutdown-signal.js";
 import { createAuthService } from "./services/auth-service.js";
@@ -34,6 +37,7 @@ import { ChatRoom } from "./services/chat-room.js";
 import { createScryptHasher } from "./services/password.js";
 import { createUserService } from "./services/user-service.js";
 import type { UserStore } from "./storage/store.js";
+import { createTracedStore } from "./storage/traced-store.js";
 import { guardBidiRoutes } from "./transport/bidi-needs-http2.js";
 import { forbidCaching } from "./transport/cache-control.js";
 import { createUnaryFastPath } from "./transport/unary-fast-path/unary-fast-path.js";
@@ -54,6 +58,12 @@ export interface AppOptions {
    * own, to turn it NOT_SERVING on a signal before the app closes.
    */
   readonly health?: HealthChecker;
+  /**
+   * Where the app's spans go; made from `config.tracing` unless given (tests
+   * give one with an in-memory exporter). Owned by the app from here on: shut
+   * down, its last spans exported, when the app closes. None: no tracing.
+   */
+  readonly tracerProvider?: BasicTracerProvider;
 }
 
 /** Our services: they need storage, so their health follows it. */
@@ -71,9 +81,10 @@ const PUBLIC_METHODS = [
 
 export async function createApp({
   config,
-  store,
+  store: backend,
   logStream,
   health = createHealthChecker(),
+  tracerProvider = createTracerProvider(config.tracing),
 }: AppOptions): Promise<FastifyInstance> {
   const room = new ChatRoom();
   const metrics = createServerMetrics({ chatMembers: () => room.size });
@@ -96,6 +107,21 @@ export async function createApp({
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
   }) as unknown as FastifyInstance;
+  // With tracing off, neither calls nor storage pay for it: no interceptor, no wrapper.
+  const tracer = tracerProvider?.getTracer(TRACER_NAME);
+  if (tracerProvider !== undefined) {
+    registerContextManager();
+    logTracingDiagnostics(app.log);
+    // Exports what is left. A collector that is down must not fail the shutdown.
+    app.addHook("onClose", async () => {
+      try {
+        await tracerProvider.shutdown();
+      } catch (err) {
+        app.log.error({ err }, "the last spans could not be exported");
+      }
+    });
+  }
+  const store = tracer === undefined ? backend : createTracedStore(backend, tracer, config.storage.kind);
   app.addHook("onClose", () => store.close());
   // Storage down means no service can work: the whole server ("") and each
   // service report it, to Check, Watch and /readyz alike.
@@ -128,10 +154,12 @@ export async function createApp({
   const authService = await createAuthService({ store, hasher, tokens });
 
   const healthService = createHealthService(health);
-  // Outermost first. The request log and the metrics see every call's final code.
+  // Outermost first. The span covers all the others; it, the request log and
+  // the metrics see every call's final code.
   // Authentication comes before rate limits (which count per user) and
   // validation (an unauthenticated caller learns nothing).
   const interceptors = [
+    ...(tracer === undefined ? [] : [createTracingInterceptor(tracer)]),
     createRequestLogInterceptor(app.log),
     createMetricsInterceptor(metrics),
     createInternalErrorsInterceptor(app.log),

@@ -18,6 +18,20 @@ export type StorageConfig =
   | { readonly kind: "memory" }
   | { readonly kind: "sqlite"; readonly path: string };
 
+/**
+ * Where spans go: nowhere (no tracing work at all), the console (for
+ * development), or an OpenTelemetry collector over OTLP/HTTP (JSON).
+ */
+export type TracingConfig =
+  | { readonly exporter: "none" }
+  | { readonly exporter: "console"; readonly serviceName: string }
+  | {
+      readonly exporter: "otlp";
+      readonly serviceName: string;
+      /** Where spans are posted, e.g. http://localhost:4318/v1/traces */
+      readonly url: string;
+    };
+
 export interface JwtConfig {
   readonly algorithm: "HS256" | "ES256";
   /** HS256 secret; when unset, one is generated and kept in the data folder. */
@@ -93,6 +107,8 @@ export interface Config {
   readonly reflection: boolean;
   /** Where and to whom Prometheus metrics are served. */
   readonly metrics: MetricsConfig;
+  /** OpenTelemetry traces: a span per RPC and per storage call, exported as configured. */
+  readonly tracing: TracingConfig;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +158,7 @@ export function loadConfig(env: Env = process.env): Config {
     unaryFastPath: oneOf(env, "UNARY_FAST_PATH", "on", ["on", "off"]) === "on",
     reflection: oneOf(env, "REFLECTION", "on", ["on", "off"]) === "on",
     metrics: loadMetrics(env, host, port),
+    tracing: loadTracing(env),
   };
 }
 
@@ -179,6 +196,43 @@ function loadAdmin(env: Env): AdminConfig | undefined {
   }
   // .invalid is reserved (RFC 2606): the default address can never receive mail.
   return { username, password, email: env.ADMIN_EMAIL || `${username}@admin.invalid` };
+}
+
+/**
+ * The standard OpenTelemetry variables, with one difference: tracing is off
+ * unless asked for, by OTEL_TRACES_EXPORTER or by naming an OTLP endpoint.
+ * The exporter library itself reads the other standard OTLP variables
+ * (OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION, certificates).
+ */
+function loadTracing(env: Env): TracingConfig {
+  const tracesEndpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || undefined;
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined;
+  const named = tracesEndpoint !== undefined || endpoint !== undefined;
+  const exporter = oneOf(env, "OTEL_TRACES_EXPORTER", named ? "otlp" : "none", ["none", "otlp", "console"]);
+  if (exporter === "none") {
+    return { exporter };
+  }
+  const serviceName = env.OTEL_SERVICE_NAME || "user-service";
+  if (exporter === "console") {
+    return { exporter, serviceName };
+  }
+  // The exporter sends OTLP as JSON over HTTP, which a collector's OTLP/HTTP
+  // port (4318) takes; OTLP over gRPC (port 4317) would need another exporter.
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+    const protocol = env[name];
+    if (protocol && protocol !== "http/json") {
+      throw new ConfigError(`${name} must be http/json (traces go as OTLP/HTTP with JSON), got "${protocol}"`);
+    }
+  }
+  // As the OTLP specification says: the signal-specific endpoint is the full
+  // URL, the general one a base to which the signal's path is added.
+  const url = tracesEndpoint ?? (endpoint === undefined ? "http://localhost:4318/v1/traces" : `${endpoint.replace(/\/+$/, "")}/v1/traces`);
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new ConfigError(
+      `${tracesEndpoint === undefined ? "OTEL_EXPORTER_OTLP_ENDPOINT" : "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} must be an http:// or https:// URL, got "${tracesEndpoint ?? endpoint}"`,
+    );
+  }
+  return { exporter, serviceName, url };
 }
 
 const RATE = /^(\d+)\/(s|min|h)$/;

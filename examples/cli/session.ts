@@ -7,6 +7,7 @@ import { Code, ConnectError, createClient, type Client, type Interceptor } from 
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { AuthService } from "../../gen/auth/v1/auth_pb.js";
 import { UserService } from "../../gen/user/v1/user_pb.js";
+import { traceContext } from "../trace-context.js";
 import { parseDuration } from "./duration.js";
 import { UsageError } from "./usage-error.js";
 
@@ -56,7 +57,7 @@ export function openSession(flags: SessionFlags, env: Env, defaults: SessionDefa
       Code.Unauthenticated,
     );
   }
-  const interceptors = token === "" ? [] : [bearer(token)];
+  const interceptors = token === "" ? [traceContext] : [traceContext, bearer(token)];
   // One transport, so both clients share one HTTP/2 connection.
   const transport = createGrpcTransport({ baseUrl, interceptors });
   return {

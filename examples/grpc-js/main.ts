@@ -2,9 +2,9 @@
  * A @grpc/grpc-js client that spreads its calls over several servers:
  * client-side round_robin over every address of the target, retries of
  * UNAVAILABLE with exponential backoff (service-config.ts), a deadline on
- * every call, and the access token added by an interceptor. It signs up, logs
- * in, then reads its own account again and again, printing which server
- * answered each call.
+ * every call, and the access token and a W3C traceparent added by
+ * interceptors. It signs up, logs in, then reads its own account again and
+ * again, printing which server answered each call.
  *
  *   npm run descriptors
  *   npx tsx examples/grpc-js/main.ts --target ipv4:127.0.0.1:8080,127.0.0.1:8081 --calls 20
@@ -18,6 +18,7 @@ import * as grpc from "@grpc/grpc-js";
 import { bearerInterceptor } from "./bearer-interceptor.js";
 import { loadContract } from "./contract.js";
 import { serviceConfig } from "./service-config.js";
+import { traceContextInterceptor } from "./trace-context-interceptor.js";
 import { callUnary } from "./unary-call.js";
 
 /** Every call's deadline; retries happen within it. */
@@ -42,10 +43,13 @@ let token: string | undefined;
 const credentials = grpc.credentials.createInsecure();
 const users = new contract.UserService(values.target, credentials, {
   "grpc.service_config": JSON.stringify(serviceConfig),
-  interceptors: [bearerInterceptor(() => token)],
+  interceptors: [traceContextInterceptor, bearerInterceptor(() => token)],
 });
-// The same channel, so the same connections and load balancer.
-const auth = new contract.AuthService(values.target, credentials, { channelOverride: users.getChannel() });
+// The same channel, so the same connections and load balancer; interceptors are per client.
+const auth = new contract.AuthService(values.target, credentials, {
+  channelOverride: users.getChannel(),
+  interceptors: [traceContextInterceptor],
+});
 
 // Sign up (needs no token), then log in: the interceptor sends the token from here on.
 const name = `rr_${Date.now().toString(36)}`;

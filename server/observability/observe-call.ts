@@ -5,7 +5,7 @@
  * failed, not when the handler returned it. Unary calls pay for no wrapping.
  */
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { streamsRequests } from "./call-info.js";
+import { streamsRequests, streamsResponses } from "./call-info.js";
 
 type Next = Parameters<Interceptor>[0];
 type Request = Parameters<Next>[0];
@@ -35,7 +35,9 @@ export async function observeCall(req: Request, next: Next, observer: CallObserv
     observer.end(undefined);
     return res;
   }
-  return { ...res, message: watchSent(res.message, observer, req.signal) };
+  // Server-side, a client stream's single response also comes as a stream: not counted.
+  const counted = streamsResponses(req.method.methodKind);
+  return { ...res, message: watchSent(res.message, observer, req.signal, counted) };
 }
 
 async function* countReceived<T>(messages: AsyncIterable<T>, observer: CallObserver): AsyncGenerator<T> {
@@ -45,11 +47,18 @@ async function* countReceived<T>(messages: AsyncIterable<T>, observer: CallObser
   }
 }
 
-async function* watchSent<T>(messages: AsyncIterable<T>, observer: CallObserver, signal: AbortSignal): AsyncGenerator<T> {
+async function* watchSent<T>(
+  messages: AsyncIterable<T>,
+  observer: CallObserver,
+  signal: AbortSignal,
+  counted: boolean,
+): AsyncGenerator<T> {
   let error: ConnectError | undefined;
   try {
     for await (const message of messages) {
-      observer.sent?.();
+      if (counted) {
+        observer.sent?.();
+      }
       yield message;
     }
   } catch (e) {

@@ -18,7 +18,8 @@ export async function registerCors(app: FastifyInstance, allowedOrigins: readonl
   await app.register(cors, {
     origin: allowedOrigins.includes("*") ? "*" : [...allowedOrigins],
     methods: [...connectCors.allowedMethods],
-    allowedHeaders: [...connectCors.allowedHeaders, "authorization", "x-request-id"],
+    // traceparent and tracestate: W3C trace context, which our clients send.
+    allowedHeaders: [...connectCors.allowedHeaders, "authorization", "x-request-id", "traceparent", "tracestate"],
     exposedHeaders: [...connectCors.exposedHeaders, "x-request-id", "retry-after"],
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
   });

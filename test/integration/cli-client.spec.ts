@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { StoredUser } from "../../server/storage/store.js";
 import { runProgram, startProgram, type ProgramResult } from "../support/run-program.js";
+import { assertEachCallSentItsTrace, createSpanCapture } from "../support/span-capture.js";
 import { startServer, type TestServer } from "../support/start-server.js";
 
 const CLI = "examples/cli/main.ts";
@@ -38,6 +39,7 @@ function assertSucceeded(result: ProgramResult): void {
 
 describe("the command-line client", { timeout: 120_000 }, () => {
   let server: TestServer;
+  const spans = createSpanCapture();
   let dir: string;
   let seq = 0;
   const unique = (prefix: string) => `${prefix}_${++seq}_${Date.now().toString(36)}`;
@@ -56,7 +58,7 @@ describe("the command-line client", { timeout: 120_000 }, () => {
   }
 
   before(async () => {
-    server = await startServer();
+    server = await startServer({ tracerProvider: spans.tracerProvider });
     dir = mkdtempSync(join(tmpdir(), "cli-client-"));
   });
   after(async () => {
@@ -65,6 +67,7 @@ describe("the command-line client", { timeout: 120_000 }, () => {
   });
 
   it("create signs up; login prints a token that get, update and delete use", async () => {
+    spans.exporter.reset();
     const username = unique("ada");
     const created = await cli(["create", "--username", username, "--email", `${username}@example.com`]);
     assertSucceeded(created);
@@ -93,6 +96,9 @@ describe("the command-line client", { timeout: 120_000 }, () => {
     assertSucceeded(deleted);
     assert.equal(deleted.stdout, `deleted ${user!.id}\n`);
     assert.equal(await server.store.get(user!.id), undefined);
+    // Each call came with a W3C traceparent, in a trace of its own.
+    assert.equal(spans.rpcSpans().length, 5);
+    assertEachCallSentItsTrace(spans.rpcSpans());
   });
 
   describe("list", () => {

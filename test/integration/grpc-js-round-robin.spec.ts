@@ -17,7 +17,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { spawnServer, type SpawnedServer } from "../support/spawn-server.js";
 import { startProgram } from "../support/run-program.js";
-import { TEST_JWT_SECRET } from "../support/start-server.js";
+import { assertEachCallSentItsTrace, createSpanCapture } from "../support/span-capture.js";
+import { startServer, TEST_JWT_SECRET } from "../support/start-server.js";
 
 const CALLS = 150;
 /** Calls made before one server is stopped. */
@@ -114,5 +115,20 @@ describe("the grpc-js round_robin example against two servers", { timeout: 120_0
       "every later call went to the survivor",
     );
     assert.match(result.stdout, new RegExp(`^127\\.0\\.0\\.1:${victim.port} answered \\d+ calls$`, "m"));
+  });
+
+  it("sends every call with a W3C traceparent of its own (to one server, in this process)", async () => {
+    const spans = createSpanCapture();
+    const server = await startServer({ tracerProvider: spans.tracerProvider });
+    try {
+      const args = ["--target", `ipv4:127.0.0.1:${server.port}`, "--calls", "3", "--interval-ms", "0", "--contract", contract];
+      const result = await startProgram("examples/grpc-js/main.ts", args).finish();
+      assert.equal(result.code, 0, `the client failed\n--- stdout ---\n${result.stdout}\n--- stderr ---\n${result.stderr}`);
+      // Sign-up, login and the three reads.
+      assert.equal(spans.rpcSpans().length, 5);
+      assertEachCallSentItsTrace(spans.rpcSpans());
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { assertEachCallSentItsTrace, createSpanCapture } from "../support/span-capture.js";
 import { startServer, type TestServer } from "../support/start-server.js";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -102,7 +103,8 @@ describe("README examples", { timeout: 120_000 }, () => {
 
 describe("examples/client.ts", () => {
   let server: TestServer;
-  before(async () => (server = await startServer()));
+  const spans = createSpanCapture();
+  before(async () => (server = await startServer({ tracerProvider: spans.tracerProvider })));
   after(() => server.close());
 
   it("runs every RPC kind against a real server", async () => {
@@ -114,5 +116,6 @@ describe("examples/client.ts", () => {
     assert.match(output, /imported 3 users/);
     assert.match(output, /listed 4 users/);
     assert.match(output, /chat: hello, room from me/);
+    assertEachCallSentItsTrace(spans.rpcSpans());
   });
 });

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import type { Interceptor } from "@connectrpc/connect";
+import type { BasicTracerProvider } from "@opentelemetry/sdk-trace-base";
 import type { FastifyInstance } from "fastify";
 import { createApp } from "../../server/app.js";
 import type { Identity } from "../../server/auth/identity.js";
@@ -37,6 +38,8 @@ export interface TestServerOptions {
   readonly env?: Record<string, string>;
   /** Receives the server's log lines (set LOG_LEVEL in env to see them). */
   readonly logStream?: NodeJS.WritableStream;
+  /** Traces the server's calls (e.g. into an InMemorySpanExporter); shut down when the server closes. */
+  readonly tracerProvider?: BasicTracerProvider;
 }
 
 export async function startServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -55,7 +58,7 @@ export async function startServer(options: TestServerOptions = {}): Promise<Test
     ...options.env,
   });
   const store = options.store ?? createMemoryStore();
-  const app = await createApp({ config, store, logStream: options.logStream });
+  const app = await createApp({ config, store, logStream: options.logStream, tracerProvider: options.tracerProvider });
   await app.listen({ host: "127.0.0.1", port: 0 });
   const { port } = app.server.address() as AddressInfo;
   const tokens = createTokens(loadSigningKey(config.jwt, config.dataDir), config.jwt);

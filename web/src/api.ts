@@ -1,7 +1,8 @@
 /**
  * The clients the screens call, on one transport with the app's
  * interceptors. Outermost first: the request id is set before the call log
- * records it, and the token is added last.
+ * records it, and the token is added last. Every call also starts a trace
+ * (a W3C traceparent) for the server's spans.
  */
 import { createClient, type Client } from "@connectrpc/connect";
 import { AuthService } from "../../gen/auth/v1/auth_pb.js";
@@ -10,6 +11,7 @@ import type { CallLog } from "./call-log/call-log.js";
 import { createBearerTokenInterceptor } from "./interceptors/bearer-token.js";
 import { createCallLogInterceptor } from "./interceptors/call-log.js";
 import { createRequestIdInterceptor } from "./interceptors/request-id.js";
+import { createTraceContextInterceptor } from "./interceptors/trace-context.js";
 import type { Session } from "./session.js";
 import type { TransportChoice } from "./transports.js";
 
@@ -29,6 +31,7 @@ export interface ApiOptions {
 export function createApi({ transport, callLog, session, onSessionEnded }: ApiOptions): Api {
   const connection = transport.create([
     createRequestIdInterceptor(),
+    createTraceContextInterceptor(),
     createCallLogInterceptor(callLog, transport.label),
     createBearerTokenInterceptor(session, onSessionEnded),
   ]);

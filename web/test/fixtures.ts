@@ -1,8 +1,9 @@
 /**
  * What every end-to-end test gets: a page on the app with the project's
- * transport chosen in the transport switch, and two checks that run after
- * each test — every request stayed on this machine, and every RPC the page
- * made used the chosen transport.
+ * transport chosen in the transport switch, and checks that run after each
+ * test — every request stayed on this machine, and every RPC the page made
+ * used the chosen transport and started a trace of its own with a valid W3C
+ * traceparent.
  */
 import { randomBytes } from "node:crypto";
 import { expect, test as base, type Page } from "@playwright/test";
@@ -24,6 +25,8 @@ const CONTENT_TYPES: Record<TransportId, RegExp> = {
 /** Connect sends calls without side effects (GetUser) as GET with the encoding in the query. */
 const GET_ENCODINGS: Partial<Record<TransportId, string>> = { "connect-json": "json", "connect-binary": "proto" };
 const RPC_PATH = /^\/[a-z0-9_.]+\.[A-Z]\w*\/[A-Z]\w*$/;
+/** Version 00, a trace id and a parent id that are not all zeros, sampled. */
+const TRACEPARENT = /^00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-01$/;
 
 export const test = base.extend<TransportOption & { app: Page }>({
   transport: ["connect-json", { option: true }],
@@ -31,6 +34,9 @@ export const test = base.extend<TransportOption & { app: Page }>({
   app: async ({ page, transport }, use) => {
     const outside: string[] = [];
     const wrongTransport: string[] = [];
+    const withoutTraceparent: string[] = [];
+    const traceIds = new Set<string>();
+    let rpcs = 0;
     page.on("request", (request) => {
       const url = new URL(request.url());
       if (url.protocol !== "data:" && url.hostname !== "127.0.0.1" && url.hostname !== "localhost") {
@@ -46,12 +52,22 @@ export const test = base.extend<TransportOption & { app: Page }>({
       if (!ok) {
         wrongTransport.push(`${request.method()} ${url.pathname} ${request.headers()["content-type"]}`);
       }
+      rpcs++;
+      const traceparent = request.headers()["traceparent"] ?? "(none)";
+      const traceId = TRACEPARENT.exec(traceparent)?.[1];
+      if (traceId === undefined) {
+        withoutTraceparent.push(`${request.method()} ${url.pathname} ${traceparent}`);
+      } else {
+        traceIds.add(traceId);
+      }
     });
     await page.goto("/");
     await page.getByLabel("Transport").selectOption(transport);
     await use(page);
     expect(outside, "requests that left the machine").toEqual([]);
     expect(wrongTransport, `RPCs not sent over ${transport}`).toEqual([]);
+    expect(withoutTraceparent, "RPCs without a valid traceparent").toEqual([]);
+    expect(traceIds.size, "RPCs that started a trace of their own").toBe(rpcs);
   },
 });
 

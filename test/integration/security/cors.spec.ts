@@ -90,7 +90,7 @@ function corsHeadersOf(headers: Record<string, string>): string[] {
 }
 
 /** What a browser's Connect or gRPC-Web client sends on a call; what its preflight announces. */
-const REQUESTED_HEADERS = ["content-type", "connect-protocol-version", "authorization", "x-grpc-web"];
+const REQUESTED_HEADERS = ["content-type", "connect-protocol-version", "authorization", "x-grpc-web", "traceparent"];
 /** Response headers the browser clients must read: the status of gRPC-Web calls and Connect's encodings. */
 const CLIENT_READ_HEADERS = ["grpc-status", "grpc-message", "grpc-status-details-bin", "content-encoding", "connect-content-encoding"];
 
