@@ -1,0 +1,7 @@
+/** Every scenario, in the order a run takes them. */
+import type { Scenario } from "./scenario.js";
+import { unaryGetUser } from "./unary-get-user.js";
+
+export function allScenarios(): Scenario[] {
+  return [unaryGetUser()];
+}
