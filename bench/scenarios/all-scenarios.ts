@@ -1,7 +1,8 @@
 /** Every scenario, in the order a run takes them. */
+import { listUsersStream } from "./list-users-stream.js";
 import type { Scenario } from "./scenario.js";
 import { unaryGetUser } from "./unary-get-user.js";
 
 export function allScenarios(): Scenario[] {
-  return [unaryGetUser()];
+  return [unaryGetUser(), listUsersStream];
 }

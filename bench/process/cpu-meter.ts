@@ -1,0 +1,33 @@
+/**
+ * CPU use over an interval: of a server (all its threads, libuv's pool
+ * included), of the bench process itself (the load generator), and of each
+ * core of the machine (whoever used it). A server at 1.0 core on its pinned
+ * core is the bottleneck; a load generator near 1.0 would be.
+ */
+import { cpuBusyShares, readCpuTicks, readProcessCpuTicks, TICKS_PER_SECOND } from "./proc-stats.js";
+
+export interface CpuUse {
+  /** Cores' worth of CPU time per second of wall time. */
+  readonly serverCores: number;
+  readonly benchCores: number;
+  /** Busy share of each core, "cpu0" → 0.97. */
+  readonly perCpu: ReadonlyMap<string, number>;
+}
+
+export function meterCpu(serverPid: number): { stop(): CpuUse } {
+  const started = performance.now();
+  const server = readProcessCpuTicks(serverPid);
+  const bench = process.cpuUsage();
+  const cpus = readCpuTicks();
+  return {
+    stop() {
+      const seconds = (performance.now() - started) / 1000;
+      const benchUse = process.cpuUsage(bench);
+      return {
+        serverCores: (readProcessCpuTicks(serverPid) - server) / TICKS_PER_SECOND / seconds,
+        benchCores: (benchUse.user + benchUse.system) / 1e6 / seconds,
+        perCpu: cpuBusyShares(cpus, readCpuTicks()),
+      };
+    },
+  };
+}
