@@ -59,7 +59,7 @@ const plans: Record<BenchMode, BenchPlan> = {
     smallDatabaseUsers: 1_000,
     unary: { rounds: 2, seconds: 1.5, warmUpSeconds: 0.5, probeCalls: 5, h2, h1 },
     listUsers: { users: 100_000, rounds: 2 },
-    createUsers: { rounds: 2, shippedCostUsers: 20, lowestCostUsers: 500, storageOnlyUsers: 5_000 },
+    createUsers: { rounds: 2, shippedCostUsers: 10, lowestCostUsers: 300, storageOnlyUsers: 5_000 },
     chat: { rounds: 2, streams: 200, messages: 30, intervalMs: 20 },
     observability: { rounds: 2, seconds: 1.5, warmUpSeconds: 0.5 },
   },
