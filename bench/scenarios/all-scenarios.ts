@@ -1,8 +1,10 @@
 /** Every scenario, in the order a run takes them. */
+import { chatFanOut } from "./chat-fan-out.js";
+import { createUsersIngest } from "./create-users-ingest.js";
 import { listUsersStream } from "./list-users-stream.js";
 import type { Scenario } from "./scenario.js";
 import { unaryGetUser } from "./unary-get-user.js";
 
 export function allScenarios(): Scenario[] {
-  return [unaryGetUser(), listUsersStream];
+  return [unaryGetUser(), listUsersStream, createUsersIngest, chatFanOut];
 }
