@@ -25,7 +25,7 @@ export const chatFanOut: Scenario = {
       const token = await ctx.token(server);
       const round = (n: number, count = messages) =>
         runChatRound({ url: server.url, token, members: streams, messages: count, intervalMs, round: n, timeoutMs: JOIN_TIMEOUT_MS + count * intervalMs * 10 });
-      const results = await runInterleaved<ChatRoomRound>(
+      const results = await runInterleaved(
         [{ key: "chat", label: "Chat", warmUp: async () => void (await round(-1, 5)), run: (n) => round(n) }],
         {
           rounds: plan.chat.rounds,

@@ -34,6 +34,18 @@ export interface UnaryTrialOptions {
   readonly warmUpSeconds: number;
 }
 
+/** GetUser of the bench's user, with its token. */
+export function getUserRequest(ctx: ScenarioContext, server: RunningServer, protocol: UnaryProtocol, token: string): UnaryRequest {
+  return {
+    url: server.url,
+    path: GET_USER_PATH,
+    protocol,
+    // Every server gets the same request, token included, whether it checks it or not.
+    headers: { ...protocol.headers, authorization: `Bearer ${token}` },
+    body: protocol.body(ctx.fixture.user.id),
+  };
+}
+
 export function unaryTrial(
   ctx: ScenarioContext,
   server: RunningServer,
@@ -42,14 +54,7 @@ export function unaryTrial(
   options: UnaryTrialOptions,
 ): UnaryTrial {
   const { plan, fixture } = ctx;
-  const request: UnaryRequest = {
-    url: server.url,
-    path: GET_USER_PATH,
-    protocol,
-    // Every server gets the same request, token included, whether it checks it or not.
-    headers: { ...protocol.headers, authorization: `Bearer ${token}` },
-    body: protocol.body(fixture.user.id),
-  };
+  const request = getUserRequest(ctx, server, protocol, token);
   const bodyFile = join(fixture.folder("requests"), `get-user-${protocol.id}.bin`);
   writeFileSync(bodyFile, request.body);
   const shape = protocol.httpVersion === "2" ? plan.unary.h2 : { connections: plan.unary.h1.connections, streams: 1 };

@@ -16,22 +16,27 @@ export interface Trial<T> {
   finish?(): Promise<void>;
 }
 
-export interface InterleaveOptions<T> {
+export type ResultOf<X> = X extends Trial<infer T> ? T : never;
+
+export interface InterleaveOptions<X extends Trial<unknown>> {
   readonly rounds: number;
   /** Called after each run, e.g. to print progress. */
-  readonly onResult?: (trial: Trial<T>, round: number, result: T) => void;
+  readonly onResult?: (trial: X, round: number, result: ResultOf<X>) => void;
 }
 
 /** Resolves with each trial's results in round order, keyed by trial key. */
-export async function runInterleaved<T>(trials: readonly Trial<T>[], options: InterleaveOptions<T>): Promise<Map<string, T[]>> {
-  const results = new Map<string, T[]>(trials.map((trial) => [trial.key, []]));
+export async function runInterleaved<X extends Trial<unknown>>(
+  trials: readonly X[],
+  options: InterleaveOptions<X>,
+): Promise<Map<string, ResultOf<X>[]>> {
+  const results = new Map<string, ResultOf<X>[]>(trials.map((trial) => [trial.key, []]));
   for (const trial of trials) {
     await trial.warmUp?.();
   }
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < trials.length; i++) {
       const trial = trials[(round + i) % trials.length]!;
-      const result = await trial.run(round);
+      const result = (await trial.run(round)) as ResultOf<X>;
       results.get(trial.key)!.push(result);
       options.onResult?.(trial, round, result);
     }
