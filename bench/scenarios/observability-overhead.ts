@@ -4,17 +4,18 @@
  * all on, and with none (the shipped LOG_LEVEL=warn), in interleaved rounds.
  * A feature the server does not have (yet) gets a "not available" row.
  */
+import type { H2loadResult } from "../load/h2load.js";
 import { startOtlpSink, type OtlpSink } from "../load/otlp-sink.js";
 import { unaryProtocol } from "../load/unary-protocols.js";
 import { probeUnary } from "../load/wire-probe.js";
 import { formatRate } from "../report/format.js";
-import { figure, ratio, summaryOf, text, type Cell, type Row, type Section } from "../report/results.js";
+import { ratio, summaryOf, text, type Row, type Section } from "../report/results.js";
 import { ourServer } from "../servers/catalog.js";
 import { startServer, stopServers, type RunningServer } from "../servers/start-server.js";
 import { runInterleaved } from "../stats/interleave.js";
 import { FEATURES, type FeatureId } from "./observability-features.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
-import { getUserRequest, unaryTrial, type UnaryTrial } from "./unary-trial.js";
+import { getUserRequest, unaryFigures, unaryTrial, type UnaryTrial } from "./unary-trial.js";
 
 const PROBE_CALLS = 5;
 const grpc = unaryProtocol("grpc");
@@ -96,29 +97,22 @@ function overheadSection(
   ctx: ScenarioContext,
   outcomes: readonly Outcome[],
   trials: readonly UnaryTrial[],
-  results: Map<string, { requestsPerSecond: number; p50Ms: number; p99Ms: number }[]>,
+  results: Map<string, H2loadResult[]>,
 ): Section {
-  const rate = (key: string) => {
-    const runs = results.get(key);
-    return runs && figure(runs.map((r) => r.requestsPerSecond));
-  };
-  const baseline = rate("baseline");
+  const baseline = unaryFigures(results.get("baseline"))?.rate;
   const rows: Row[] = outcomes.map((outcome) => {
     const label = text(outcome.config.label);
     if ("unavailable" in outcome) {
       return { config: label, rate: text(`not available: ${outcome.unavailable}`) };
     }
-    const runs = results.get(outcome.config.key)!;
-    const own = rate(outcome.config.key);
-    const relative = outcome.config.key === "baseline" ? undefined : ratio(own, baseline);
+    const own = unaryFigures(results.get(outcome.config.key))!;
+    const relative = outcome.config.key === "baseline" ? undefined : ratio(own.rate, baseline);
     return {
       config: label,
-      rate: own,
-      p50: figure(runs.map((r) => r.p50Ms), 1),
-      p99: figure(runs.map((r) => r.p99Ms), 1),
+      ...own,
       ratio: relative,
       cost: relative && "ratio" in relative ? text(`${((1 - relative.ratio) * 100).toFixed(1)}%`) : undefined,
-    } satisfies Record<string, Cell | undefined>;
+    };
   });
   rows.push({
     config: text("− authentication"),
@@ -150,7 +144,7 @@ function overheadSection(
       {
         title: "Unary gRPC GetUser with observability features",
         unit: "req/s",
-        bars: trials.map((trial) => ({ label: `obs · ${trial.server.spec.label}`, summary: summaryOf(rate(trial.key))! })),
+        bars: trials.map((trial) => ({ label: `obs · ${trial.server.spec.label}`, summary: summaryOf(unaryFigures(results.get(trial.key))?.rate)! })),
       },
     ],
     commands: trials.length > 0 ? [trials[0]!.command()] : [],

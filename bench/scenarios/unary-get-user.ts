@@ -6,12 +6,12 @@
 import type { H2loadResult } from "../load/h2load.js";
 import { unaryProtocol, type UnaryProtocolId } from "../load/unary-protocols.js";
 import { formatRate } from "../report/format.js";
-import { figure, ratio, summaryOf, text, type Cell, type Row, type Section } from "../report/results.js";
+import { ratio, summaryOf, text, type Cell, type Row, type Section } from "../report/results.js";
 import { anchorServer, ourServer, type AnchorId } from "../servers/catalog.js";
 import { startServers, stopServers, type RunningServer } from "../servers/start-server.js";
 import { runInterleaved } from "../stats/interleave.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
-import { unaryTrial, type UnaryTrial } from "./unary-trial.js";
+import { unaryFigures, unaryTrial, type UnaryTrial } from "./unary-trial.js";
 
 export type ServerId = "ours" | AnchorId;
 export type UnaryMatrix = readonly { readonly protocol: UnaryProtocolId; readonly servers: readonly ServerId[] }[];
@@ -70,27 +70,16 @@ function unarySection(
   results: Map<string, H2loadResult[]>,
   servers: readonly RunningServer[],
 ): Section {
-  const rate = (key: string) => {
-    const runs = results.get(key);
-    return runs && figure(runs.map((r) => r.requestsPerSecond));
-  };
+  const rate = (key: string) => unaryFigures(results.get(key))?.rate;
   const rows: Row[] = trials.map((trial) => {
-    const runs = results.get(trial.key)!;
-    const own = rate(trial.key);
+    const own = unaryFigures(results.get(trial.key))!;
     const ratios: Record<string, Cell | undefined> = {};
     for (const column of ANCHOR_COLUMNS) {
       if (column.id !== trial.server.spec.id) {
-        ratios[column.id] = ratio(own, rate(`${trial.protocol.id}/${column.id}`));
+        ratios[column.id] = ratio(own.rate, rate(`${trial.protocol.id}/${column.id}`));
       }
     }
-    return {
-      protocol: text(trial.protocol.label),
-      server: text(trial.server.spec.label),
-      rate: own,
-      p50: figure(runs.map((r) => r.p50Ms), 1),
-      p99: figure(runs.map((r) => r.p99Ms), 1),
-      ...ratios,
-    };
+    return { protocol: text(trial.protocol.label), server: text(trial.server.spec.label), ...own, ...ratios };
   });
   const { h2, h1, rounds, seconds } = ctx.plan.unary;
   return {

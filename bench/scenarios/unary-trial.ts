@@ -9,6 +9,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { h2loadCommand, runH2load, type H2loadResult, type H2loadRun } from "../load/h2load.js";
+import { figure, type Cell } from "../report/results.js";
 import { GET_USER_PATH, type UnaryProtocol } from "../load/unary-protocols.js";
 import { probeUnary, type UnaryRequest } from "../load/wire-probe.js";
 import type { RunningServer } from "../servers/start-server.js";
@@ -92,4 +93,15 @@ export function unaryTrial(
     finish: check,
     command: () => h2loadCommand(load({ requests: requestsPerRound })),
   };
+}
+
+/** A unary trial's figures over its rounds (undefined when it did not run): throughput and latency percentiles. */
+export function unaryFigures(runs: readonly H2loadResult[] | undefined): { rate: Cell; p50: Cell; p99: Cell } | undefined {
+  return (
+    runs && {
+      rate: figure(runs.map((r) => r.requestsPerSecond)),
+      p50: figure(runs.map((r) => r.p50Ms), 1),
+      p99: figure(runs.map((r) => r.p99Ms), 1),
+    }
+  );
 }
