@@ -7,7 +7,7 @@ import { runChatRound, type ChatRoomRound } from "../load/chat-members.js";
 import { formatNumber } from "../report/format.js";
 import { figure, summaryOf, text, type Section } from "../report/results.js";
 import { ourServer } from "../servers/catalog.js";
-import { startServer } from "../servers/start-server.js";
+import { serverCommand, startServer, type RunningServer } from "../servers/start-server.js";
 import { runInterleaved } from "../stats/interleave.js";
 import { percentile } from "../stats/summary.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
@@ -33,14 +33,14 @@ export const chatFanOut: Scenario = {
             ctx.log(`chat: round ${n + 1}: p50 ${formatNumber(percentile(r.latencies, 0.5), 1)} ms, p99 ${formatNumber(percentile(r.latencies, 0.99), 1)} ms`),
         },
       );
-      return chatSection(ctx, results.get("chat")!);
+      return chatSection(ctx, results.get("chat")!, server);
     } finally {
       await server.stop();
     }
   },
 };
 
-function chatSection(ctx: ScenarioContext, rounds: readonly ChatRoomRound[]): Section {
+function chatSection(ctx: ScenarioContext, rounds: readonly ChatRoomRound[], server: RunningServer): Section {
   const { streams, messages, intervalMs } = ctx.plan.chat;
   const at = (p: number) => figure(rounds.map((r) => percentile(r.latencies, p)), 1);
   const p99 = at(0.99);
@@ -65,7 +65,7 @@ function chatSection(ctx: ScenarioContext, rounds: readonly ChatRoomRound[]): Se
       { figure: text("max"), value: at(1) },
     ],
     charts: [{ title: `Chat fan-out to ${streams} streams, p99 latency`, unit: "ms", bars: [{ label: "gRPC bidi · this server", summary: summaryOf(p99)! }] }],
-    commands: [],
+    commands: [serverCommand(server.spec, ctx.fixture.workDir)],
     notes: [],
   };
 }

@@ -23,7 +23,7 @@ import { meterCpu, type CpuUse } from "../process/cpu-meter.js";
 import { formatRate } from "../report/format.js";
 import { figure, summaryOf, text, type Row, type Section } from "../report/results.js";
 import { ourServer } from "../servers/catalog.js";
-import { startServers, stopServers, type RunningServer } from "../servers/start-server.js";
+import { serverCommand, startServers, stopServers, type RunningServer } from "../servers/start-server.js";
 import { runInterleaved, type Trial } from "../stats/interleave.js";
 import { percentile } from "../stats/summary.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
@@ -91,7 +91,7 @@ export const createUsersIngest: Scenario = {
         onResult: (trial, round, r) =>
           ctx.log(`create-users: round ${round + 1} ${trial.label}: ${formatRate(r.usersPerSecond)} users/s`),
       });
-      return ingestSection(ctx, trials, results);
+      return ingestSection(ctx, trials, results, servers);
     } finally {
       await stopServers(servers);
       await store.close();
@@ -195,7 +195,12 @@ function storageTrial(store: ReturnType<typeof createSqliteStore>, users: number
   };
 }
 
-function ingestSection(ctx: ScenarioContext, trials: readonly IngestTrial[], results: Map<string, IngestRound[]>): Section {
+function ingestSection(
+  ctx: ScenarioContext,
+  trials: readonly IngestTrial[],
+  results: Map<string, IngestRound[]>,
+  servers: readonly RunningServer[],
+): Section {
   const rows: Row[] = trials.map((trial) => {
     const rounds = results.get(trial.key)!;
     const withCpu = rounds.filter((r) => r.cpu !== undefined);
@@ -258,7 +263,7 @@ function ingestSection(ctx: ScenarioContext, trials: readonly IngestTrial[], res
         bars: trials.map((trial) => ({ label: trial.label, summary: summaryOf(rows[trials.indexOf(trial)]!.rate)! })),
       },
     ],
-    commands: [],
+    commands: servers.map((server) => serverCommand(server.spec, ctx.fixture.workDir)),
     notes: [],
   };
 }

@@ -13,7 +13,7 @@ import { sampleRss } from "../process/rss-sampler.js";
 import { formatMiB, formatRate } from "../report/format.js";
 import { figure, summaryOf, text, type Section } from "../report/results.js";
 import { ourServer } from "../servers/catalog.js";
-import { startServer, type RunningServer } from "../servers/start-server.js";
+import { serverCommand, startServer, type RunningServer } from "../servers/start-server.js";
 import { runInterleaved, type Trial } from "../stats/interleave.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
 
@@ -49,7 +49,7 @@ export const listUsersStream: Scenario = {
         onResult: (_, round, r) =>
           ctx.log(`list-users: round ${round + 1}: ${formatRate(r.usersPerSecond)} users/s, peak RSS ${formatMiB(r.peakRssBytes)} MiB`),
       });
-      return listSection(ctx, results.get("list")!, startRss, seedSeconds);
+      return listSection(ctx, results.get("list")!, startRss, seedSeconds, server);
     } finally {
       await server.stop();
     }
@@ -111,7 +111,13 @@ function listTrial(ctx: ScenarioContext, server: RunningServer, token: string): 
   };
 }
 
-function listSection(ctx: ScenarioContext, rounds: readonly ListRound[], startRss: number, seedSeconds: number): Section {
+function listSection(
+  ctx: ScenarioContext,
+  rounds: readonly ListRound[],
+  startRss: number,
+  seedSeconds: number,
+  server: RunningServer,
+): Section {
   const users = ctx.plan.listUsers.users + 1;
   const rate = figure(rounds.map((r) => r.usersPerSecond));
   return {
@@ -141,7 +147,7 @@ function listSection(ctx: ScenarioContext, rounds: readonly ListRound[], startRs
       { figure: text("client CPU, cores (the load generator)"), value: figure(rounds.map((r) => r.clientCores), 2) },
     ],
     charts: [{ title: "ListUsers streaming", unit: "users/s", bars: [{ label: "gRPC · this server", summary: summaryOf(rate)! }] }],
-    commands: [],
+    commands: [serverCommand(server.spec, ctx.fixture.workDir)],
     notes: [],
   };
 }

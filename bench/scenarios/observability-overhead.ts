@@ -11,7 +11,7 @@ import { probeUnary } from "../load/wire-probe.js";
 import { formatRate } from "../report/format.js";
 import { ratio, summaryOf, text, type Row, type Section } from "../report/results.js";
 import { ourServer } from "../servers/catalog.js";
-import { startServer, stopServers, type RunningServer } from "../servers/start-server.js";
+import { serverCommand, startServer, stopServers, type RunningServer } from "../servers/start-server.js";
 import { runInterleaved } from "../stats/interleave.js";
 import { FEATURES, type FeatureId } from "./observability-features.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
@@ -147,7 +147,7 @@ function overheadSection(
         bars: trials.map((trial) => ({ label: `obs · ${trial.server.spec.label}`, summary: summaryOf(unaryFigures(results.get(trial.key))?.rate)! })),
       },
     ],
-    commands: trials.length > 0 ? [trials[0]!.command()] : [],
+    commands: [...trials.map((trial) => serverCommand(trial.server.spec, ctx.fixture.workDir)), ...trials.slice(0, 1).map((t) => t.command())],
     notes: [],
   };
 }

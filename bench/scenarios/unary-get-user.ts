@@ -8,7 +8,7 @@ import { unaryProtocol, type UnaryProtocolId } from "../load/unary-protocols.js"
 import { formatRate } from "../report/format.js";
 import { ratio, summaryOf, text, type Cell, type Row, type Section } from "../report/results.js";
 import { anchorServer, ourServer, type AnchorId } from "../servers/catalog.js";
-import { startServers, stopServers, type RunningServer } from "../servers/start-server.js";
+import { serverCommand, startServers, stopServers, type RunningServer } from "../servers/start-server.js";
 import { runInterleaved } from "../stats/interleave.js";
 import type { Scenario, ScenarioContext } from "./scenario.js";
 import { unaryFigures, unaryTrial, type UnaryTrial } from "./unary-trial.js";
@@ -117,7 +117,10 @@ function unarySection(
         })),
       },
     ],
-    commands: [...new Map(trials.map((t) => [t.protocol.id, t.command()])).values()],
-    notes: servers.map((s) => `${s.spec.label}: \`${s.spec.entry}\``),
+    commands: [
+      ...servers.map((server) => serverCommand(server.spec, ctx.fixture.workDir)),
+      ...new Map(trials.map((t) => [t.protocol.id, t.command()])).values(),
+    ],
+    notes: [],
   };
 }

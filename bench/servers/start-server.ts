@@ -74,6 +74,12 @@ export async function startServer(spec: ServerSpec, logDir: string): Promise<Run
   };
 }
 
+/** The command line that starts `spec`, as the report shows it: the run's temporary folder as $RUN_DIR. */
+export function serverCommand(spec: ServerSpec, runDir: string): string {
+  const env = Object.entries(spec.env).map(([name, value]) => `${name}=${value.split(runDir).join("$RUN_DIR")}`);
+  return `taskset -c ${spec.cpus ?? "0"} env ${env.join(" ")} PORT=$PORT node --import tsx ${spec.entry}`;
+}
+
 /** Starts every server at once (each is pinned, so they do not slow each other while idle). */
 export async function startServers(specs: readonly ServerSpec[], logDir: string): Promise<RunningServer[]> {
   const started = await Promise.allSettled(specs.map((spec) => startServer(spec, logDir)));
