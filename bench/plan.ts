@@ -1,6 +1,6 @@
 /**
  * How much each scenario does, per mode: the full run (several rounds of
- * 10 s, about 20 minutes), QUICK=1 (under 2 minutes: fewer, shorter rounds
+ * 10 s, about 15 minutes), QUICK=1 (under 2 minutes: fewer, shorter rounds
  * and smaller data) and the smoke test's (seconds, to keep the harness
  * working, not to measure).
  */

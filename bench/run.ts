@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (full, about 20 minutes) and `QUICK=1 npm run bench` (under
+ * `npm run bench` (full, about 15 minutes) and `QUICK=1 npm run bench` (under
  * 2 minutes). The npm script starts this process on CPU 1 (taskset), the load
  * generator's core; servers run on CPU 0. BENCH_ONLY=unary,chat runs some
  * scenarios only. Tables go to standard output, progress to standard error,

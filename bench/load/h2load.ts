@@ -61,7 +61,7 @@ export function h2loadArgs(run: H2loadRun, show: (header: string, value: string)
 export function h2loadCommand(run: H2loadRun): string {
   const args = h2loadArgs(run, (name, value) => (name === "authorization" ? "Bearer $TOKEN" : value))
     .map((arg) => (arg === run.bodyFile ? "$GET_USER_BODY" : arg === run.logFile ? "$LOG" : arg))
-    .map((arg) => (/^[\w./:$=-]+$/.test(arg) ? arg : `'${arg}'`));
+    .map((arg) => (/^[\w./:$=-]+$/.test(arg) ? arg : arg.includes("$") ? `"${arg}"` : `'${arg}'`));
   return `taskset -c ${run.cpus} h2load ${args.join(" ")}`.replace(/127\.0\.0\.1:\d+/, "127.0.0.1:$PORT");
 }
 

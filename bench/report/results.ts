@@ -22,7 +22,10 @@ export type Row = Readonly<Record<string, Cell | undefined>>;
 export interface Chart {
   readonly title: string;
   readonly unit: string;
-  readonly bars: readonly { readonly label: string; readonly summary: Summary }[];
+  /** Bars of the same group share a colour (e.g. one protocol's servers). */
+  readonly bars: readonly { readonly label: string; readonly summary: Summary; readonly group?: string }[];
+  /** A goal drawn as a dashed line across the bars. */
+  readonly target?: { readonly value: number; readonly label: string };
 }
 
 export interface Section {

@@ -131,8 +131,8 @@ function listSection(
       `The database was seeded once, straight through the storage module (createMany in transactions of 20,000, every user ` +
         `sharing one precomputed scrypt hash), in ${seedSeconds.toFixed(1)} s; through CreateUsers each user would cost a ` +
         "hash at the shipped cost (about 90 ms of a core).",
-      `VmRSS of the server from /proc every 20 ms; growth is the peak minus the RSS when the round began ` +
-        `(${formatMiB(startRss)} MiB after start-up, before the warm-up).`,
+      `VmRSS of the server from /proc every 20 ms. Growth is the peak minus the RSS after start-up (${formatMiB(startRss)} MiB, ` +
+        "before the warm-up), and minus the RSS when the round began (after earlier rounds: what one more stream adds).",
     ],
     columns: [
       { key: "figure", title: "figure" },
@@ -142,11 +142,19 @@ function listSection(
     rows: [
       { figure: text("users/s streamed"), value: rate, target: text("≥ 300,000") },
       { figure: text("server peak RSS, MiB"), value: figure(rounds.map((r) => r.peakRssBytes / MiB), 1) },
-      { figure: text("server RSS growth during the stream, MiB"), value: figure(rounds.map((r) => r.rssGrowthBytes / MiB), 1), target: text("< 100 MB") },
+      { figure: text("server RSS growth over its RSS after start-up, MiB"), value: figure(rounds.map((r) => (r.peakRssBytes - startRss) / MiB), 1), target: text("< 100 MB") },
+      { figure: text("server RSS growth within the round, MiB"), value: figure(rounds.map((r) => r.rssGrowthBytes / MiB), 1) },
       { figure: text("server CPU, cores (1.00 = its core saturated)"), value: figure(rounds.map((r) => r.serverCores), 2) },
       { figure: text("client CPU, cores (the load generator)"), value: figure(rounds.map((r) => r.clientCores), 2) },
     ],
-    charts: [{ title: "ListUsers streaming", unit: "users/s", bars: [{ label: "gRPC · this server", summary: summaryOf(rate)! }] }],
+    charts: [
+      {
+        title: "ListUsers streaming",
+        unit: "users/s",
+        bars: [{ label: "gRPC, this server", summary: summaryOf(rate)! }],
+        target: { value: 300_000, label: "target ≥ 300,000" },
+      },
+    ],
     commands: [serverCommand(server.spec, ctx.fixture.workDir)],
     notes: [],
   };

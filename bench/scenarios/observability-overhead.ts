@@ -144,7 +144,7 @@ function overheadSection(
       {
         title: "Unary gRPC GetUser with observability features",
         unit: "req/s",
-        bars: trials.map((trial) => ({ label: `obs · ${trial.server.spec.label}`, summary: summaryOf(unaryFigures(results.get(trial.key))?.rate)! })),
+        bars: trials.map((trial) => ({ label: trial.server.spec.label, summary: summaryOf(unaryFigures(results.get(trial.key))?.rate)! })),
       },
     ],
     commands: [...trials.map((trial) => serverCommand(trial.server.spec, ctx.fixture.workDir)), ...trials.slice(0, 1).map((t) => t.command())],

@@ -97,6 +97,9 @@ function unarySection(
         "the rounds every answer must be a 2xx of a success's size.",
       "Ratios divide medians within the same protocol. Latency is h2load's per-request time at this concurrency " +
         "(median over rounds of each round's percentile).",
+      "A round is a request count (`-n`: the server's rate in its warm-up times the round's seconds), so every request " +
+        "completes and h2load's byte count is exact; a kill timer bounds its time. The commands below show the count of " +
+        "this server's rounds; the anchors' differ.",
     ],
     columns: [
       { key: "protocol", title: "protocol" },
@@ -114,6 +117,7 @@ function unarySection(
         bars: trials.map((trial) => ({
           label: `${trial.protocol.label} · ${trial.server.spec.label}`,
           summary: summaryOf(rate(trial.key))!,
+          group: trial.protocol.id,
         })),
       },
     ],
