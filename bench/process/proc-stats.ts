@@ -2,7 +2,7 @@
  * What Linux's /proc says about a process and the CPUs: resident memory,
  * CPU time. Read from outside, so the server under test needs no hooks.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** VmRSS of `pid`, in bytes. */
 export function readRssBytes(pid: number): number {
@@ -15,7 +15,34 @@ export function readRssBytes(pid: number): number {
 
 /** User + system CPU time of `pid` (all its threads), in clock ticks. */
 export function readProcessCpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return cpuTicksOf(readFileSync(`/proc/${pid}/stat`, "utf8"));
+}
+
+/**
+ * CPU ticks of a process's main thread (its event loop, for Node) and of
+ * its other threads together (libuv's pool, V8's helpers). Node 20 leaves
+ * its threads unnamed, but the main thread's id is the process's.
+ */
+export function readThreadCpuTicks(pid: number): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let ticks: number;
+    try {
+      ticks = cpuTicksOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8"));
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (Number(tid) === pid) {
+      main = ticks;
+    } else {
+      others += ticks;
+    }
+  }
+  return { main, others };
+}
+
+function cpuTicksOf(stat: string): number {
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.

@@ -218,6 +218,8 @@ function ingestSection(
       users: text(trial.users.toLocaleString("en-US")),
       rate: figure(rounds.map((r) => r.usersPerSecond)),
       serverCores: cpu((use) => use.serverCores),
+      mainThread: cpu((use) => use.serverMainThreadCores),
+      otherThreads: cpu((use) => use.serverOtherThreadsCores),
       cpu0: cpu((use) => use.perCpu.get("cpu0") ?? NaN),
       cpu1: cpu((use) => use.perCpu.get("cpu1") ?? NaN),
       getUserP99: getUser.length === 0 ? undefined : figure(getUser.map((g) => g.p99), 1),
@@ -244,14 +246,18 @@ function ingestSection(
         "request stream, prepared in memory, and the GetUser probe.",
       `**Off the event loop:** a GetUser every ${PROBE_INTERVAL_MS} ms during the ingest (its own connection, one call at a time). ` +
         "Hashing on the event loop would hold GetUser calls for up to a whole hash (\"one hash\": scrypt at that cost, timed in " +
-        "the bench's process), and the server's CPU would not exceed one core. CPU use is the server's own (all threads) and " +
-        "each core's busy share (anyone's, the bench and other jobs on the machine included).",
+        "the bench's process), and the server's CPU would not exceed one core. The server's CPU time is split between its " +
+        "main thread (the event loop) and its other threads (libuv's pool, where scrypt runs, and V8's helpers), from " +
+        "/proc/<pid>/task: this split holds even when other jobs on the machine take cores away. The cores' busy shares " +
+        "count anyone's use (the bench and other jobs included).",
     ],
     columns: [
       { key: "ingest", title: "ingest" },
       { key: "users", title: "users per call" },
       { key: "rate", title: "users/s median (min–max)" },
       { key: "serverCores", title: "server CPU, cores" },
+      { key: "mainThread", title: "of which event-loop thread" },
+      { key: "otherThreads", title: "of which other threads" },
       { key: "cpu0", title: "CPU 0 busy" },
       { key: "cpu1", title: "CPU 1 busy" },
       { key: "getUserP99", title: "GetUser p99 during, ms" },
