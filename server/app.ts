@@ -26,7 +26,7 @@ import { createRequestLogInterceptor } from "./interceptors/request-log.js";
 import { createSecurityLogInterceptor } from "./interceptors/security-log.js";
 import { createTracingInterceptor } from "./interceptors/tracing.js";
 import { createValidationInterceptor } from "./interceptors/validation.js";
-import { createServerFactory, type FastPathSlot } from "./listen.js";
+import { createServerFactory, IGNORE_CONNECTIONS, type FastPathSlot } from "./listen.js";
 import { createServerMetrics } from "./observability/metrics.js";
 import { metricsEndpoint } from "./observability/metrics-endpoint.js";
 import { createTracerProvider, logTracingDiagnostics, registerContextManager, TRACER_NAME } from "./observability/tracing.js";
@@ -87,7 +87,8 @@ export async function createApp({
   tracerProvider = createTracerProvider(config.tracing),
 }: AppOptions): Promise<FastifyInstance> {
   const room = new ChatRoom();
-  const metrics = createServerMetrics({ chatMembers: () => room.size });
+  // With METRICS=off, calls and connections pay nothing for them.
+  const metrics = config.metrics === undefined ? undefined : createServerMetrics({ chatMembers: () => room.size });
   const fastPath: FastPathSlot = { current: undefined };
   const app = Fastify({
     // Fastify's types expect an http.Server; ours is a net.Server that feeds an
@@ -96,7 +97,7 @@ export async function createApp({
       tls: config.tls,
       idleProbeMs: config.idleProbeMs,
       streams: fastPath,
-      connections: metrics.connections,
+      connections: metrics?.connections ?? IGNORE_CONNECTIONS,
     }) as unknown as FastifyServerFactory,
     logger: {
       level: config.logLevel,
@@ -142,7 +143,9 @@ export async function createApp({
   app.addHook("onRoute", guardBidiRoutes([...SERVICES, ...reflectionServices]));
   await registerCors(app, config.corsOrigins);
   await app.register(httpProbes, { checker: health });
-  await app.register(metricsEndpoint, { registry: metrics.registry, ...config.metrics });
+  if (metrics !== undefined && config.metrics !== undefined) {
+    await app.register(metricsEndpoint, { registry: metrics.registry, ...config.metrics });
+  }
 
   const hasher = createScryptHasher(config.passwordHashCost);
   const tokens = createTokens(loadSigningKey(config.jwt, config.dataDir), config.jwt);
@@ -161,7 +164,7 @@ export async function createApp({
   const interceptors = [
     ...(tracer === undefined ? [] : [createTracingInterceptor(tracer)]),
     createRequestLogInterceptor(app.log),
-    createMetricsInterceptor(metrics),
+    ...(metrics === undefined ? [] : [createMetricsInterceptor(metrics)]),
     createInternalErrorsInterceptor(app.log),
     createSecurityLogInterceptor(app.log),
     createAuthInterceptor(tokens, PUBLIC_METHODS),
@@ -172,7 +175,7 @@ export async function createApp({
       [AuthService.method.login],
       app.log,
       [Health.method.check, Health.method.list],
-      metrics.rateLimited,
+      metrics?.rateLimited,
     ),
     createValidationInterceptor({ services: SERVICES }),
   ];

@@ -105,8 +105,8 @@ export interface Config {
   readonly webRoot: string | undefined;
   /** Serve gRPC server reflection (the schema, to tools such as buf curl and grpcurl). */
   readonly reflection: boolean;
-  /** Where and to whom Prometheus metrics are served. */
-  readonly metrics: MetricsConfig;
+  /** Where and to whom Prometheus metrics are served; undefined with METRICS=off (none are kept). */
+  readonly metrics: MetricsConfig | undefined;
   /** OpenTelemetry traces: a span per RPC and per storage call, exported as configured. */
   readonly tracing: TracingConfig;
 }
@@ -165,7 +165,10 @@ export function loadConfig(env: Env = process.env): Config {
 /** Long enough not to be guessed; printable with no spaces, since it travels in a header. */
 const METRICS_TOKEN = /^[\x21-\x7e]{16,}$/;
 
-function loadMetrics(env: Env, host: string, port: number): MetricsConfig {
+function loadMetrics(env: Env, host: string, port: number): MetricsConfig | undefined {
+  if (oneOf(env, "METRICS", "on", ["on", "off"]) === "off") {
+    return undefined;
+  }
   const token = env.METRICS_TOKEN || undefined;
   if (token !== undefined && !METRICS_TOKEN.test(token)) {
     throw new ConfigError("METRICS_TOKEN must be at least 16 printable characters without spaces");

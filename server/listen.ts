@@ -41,6 +41,9 @@ export interface ConnectionObserver {
   closed(httpVersion: HttpVersion): void;
 }
 
+/** For a server that keeps no connection counts. */
+export const IGNORE_CONNECTIONS: ConnectionObserver = { opened() {}, closed() {} };
+
 /** The client connection preface every HTTP/2 connection starts with (RFC 9113, 3.4). */
 const HTTP2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
 

@@ -14,7 +14,12 @@ describe("config: metrics", () => {
       port: 9464,
       host: "127.0.0.1",
     });
-    assert.equal(loadConfig({ METRICS_PORT: "9464", METRICS_HOST: "10.0.0.5" }).metrics.host, "10.0.0.5");
+    assert.equal(loadConfig({ METRICS_PORT: "9464", METRICS_HOST: "10.0.0.5" }).metrics?.host, "10.0.0.5");
+  });
+
+  it("keeps no metrics with METRICS=off", () => {
+    assert.equal(loadConfig({ METRICS: "off" }).metrics, undefined);
+    assert.throws(() => loadConfig({ METRICS: "maybe" }), ConfigError);
   });
 
   it("refuses a short token, or one with spaces", () => {

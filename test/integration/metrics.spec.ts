@@ -412,6 +412,23 @@ describe("metrics", { timeout: 60_000 }, () => {
   });
 });
 
+describe("metrics off", () => {
+  it("serves no /metrics with METRICS=off, and calls still work", async () => {
+    const server = await startServer({ env: { METRICS: "off" } });
+    try {
+      assert.equal((await fetch(`${server.baseUrl}/metrics`)).status, 404);
+      const created = await fetch(`${server.baseUrl}/user.v1.UserService/CreateUser`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ username: "unmetered", email: "unmetered@example.com", password: "correct horse" }),
+      });
+      assert.equal(created.status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 /** Reads a stream to its end. */
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of stream);
