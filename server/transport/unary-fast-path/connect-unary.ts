@@ -15,14 +15,8 @@ import { Code, ConnectError, type UnaryResponse } from "@connectrpc/connect";
 import { getJsonOptions, type Compression } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout, trailerMux } from "@connectrpc/connect/protocol-connect";
 import { RPC_CACHE_CONTROL } from "../cache-control.js";
-import {
-  contextValuesOf,
-  headerValue,
-  requestHeaderOf,
-  type CallRegistry,
-  type FastUnaryRequest,
-  type UnaryRoute,
-} from "./unary-routes.js";
+import { CallLifetime } from "./call-lifetime.js";
+import { headerValue, type CallRegistry, type UnaryRoute } from "./unary-routes.js";
 
 export interface ConnectUnaryOptions {
   readonly readMaxBytes: number;
@@ -62,11 +56,9 @@ export class ConnectUnaryCall {
   readonly #reply: Reply;
   readonly #url: string;
   readonly #binary: boolean;
-  readonly #controller = new AbortController();
+  readonly #lifetime: CallLifetime;
   #chunks: Buffer[] = [];
   #size = 0;
-  #deadline: ReturnType<typeof setTimeout> | undefined;
-  #finished = false;
 
   constructor(options: ConnectUnaryOptions, route: UnaryRoute, headers: http.IncomingHttpHeaders, body: Readable, reply: Reply, url: string) {
     this.#options = options;
@@ -76,21 +68,17 @@ export class ConnectUnaryCall {
     this.#reply = reply;
     this.#url = url;
     this.#binary = headers["content-type"] === "application/proto";
+    // An HTTP/1.1 request closes once its body is read: the response's close
+    // (before this call finished) is what says the client went away.
+    this.#lifetime = new CallLifetime(options.calls, "res" in reply ? reply.res : body);
   }
 
   start(): void {
     const body = this.#body;
     body.on("error", ignore);
-    // An HTTP/1.1 request closes once its body is read: the response's close
-    // (before this call finished) is what says the client went away.
-    const closes = "res" in this.#reply ? this.#reply.res : body;
-    closes.once("close", () => {
-      if (!this.#finished) {
-        this.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-      }
-    });
-    if (!this.#options.calls.accepting) {
-      this.#respondError(new ConnectError("the server is shutting down: retry the call", Code.Unavailable), undefined);
+    const refusal = this.#lifetime.refusal();
+    if (refusal !== undefined) {
+      this.#respondError(refusal, undefined);
       return;
     }
     const declared = Number(this.#headers["content-length"]);
@@ -105,14 +93,8 @@ export class ConnectUnaryCall {
     body.once("end", () => void this.#run());
   }
 
-  abort(reason: unknown): void {
-    if (!this.#finished && !this.#controller.signal.aborted) {
-      this.#controller.abort(reason);
-    }
-  }
-
   #receive(chunk: Buffer): void {
-    if (this.#finished) {
+    if (this.#lifetime.finished) {
       return;
     }
     this.#chunks.push(chunk);
@@ -126,7 +108,7 @@ export class ConnectUnaryCall {
   }
 
   async #run(): Promise<void> {
-    if (this.#finished) {
+    if (this.#lifetime.finished) {
       return;
     }
     const options = this.#options;
@@ -145,30 +127,19 @@ export class ConnectUnaryCall {
       return this.#respondError(ConnectError.from(e), undefined, compression);
     }
 
-    if (timeout.timeoutMs !== undefined) {
-      this.#deadline = setTimeout(() => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeout.timeoutMs);
-    }
-    const socket = "res" in this.#reply ? this.#reply.res.socket : this.#reply.stream.session?.socket;
-    const request: FastUnaryRequest = {
-      stream: false,
-      method,
-      service: method.parent,
-      message: input,
-      requestMethod: "POST",
-      url: this.#url,
-      signal: this.#controller.signal,
-      header: requestHeaderOf(this.#headers),
-      contextValues: contextValuesOf(socket ?? undefined, "res" in this.#reply ? "1.1" : "2.0"),
-      protocolName: "connect",
-      deadlineAt: timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs,
-    };
-    options.calls.inFlight.add(this);
     let response: UnaryResponse | undefined;
     try {
-      response = await this.#route.call(request);
-      if (this.#controller.signal.aborted) {
-        throw this.#controller.signal.reason;
-      }
+      const http1 = "res" in this.#reply;
+      response = await this.#lifetime.invoke(this.#route, {
+        message: input,
+        url: this.#url,
+        headers: this.#headers,
+        socket: (http1 ? this.#reply.res.socket : this.#reply.stream.session?.socket) ?? undefined,
+        httpVersion: http1 ? "1.1" : "2.0",
+        protocolName: "connect",
+        timeoutMs: timeout.timeoutMs,
+      });
+      this.#lifetime.throwIfAborted();
       const body = this.#binary
         ? toBinary(method.output, response.message)
         : textEncoder.encode(toJsonString(method.output, response.message, JSON_OPTIONS));
@@ -178,8 +149,6 @@ export class ConnectUnaryCall {
     } catch (e) {
       const error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
       await this.#respondError(error, response?.header, compression);
-    } finally {
-      options.calls.inFlight.delete(this);
     }
   }
 
@@ -207,11 +176,10 @@ export class ConnectUnaryCall {
   }
 
   async #respond(status: number, headers: Headers, body: Uint8Array, compression: Compression | null): Promise<void> {
-    if (this.#finished) {
+    if (this.#lifetime.finished) {
       return;
     }
-    this.#finished = true;
-    clearTimeout(this.#deadline);
+    this.#lifetime.finish();
     if (compression !== null && body.byteLength >= this.#options.compressMinBytes) {
       body = await compression.compress(body);
       headers.set("content-encoding", compression.name);

@@ -11,14 +11,8 @@ import type { Compression } from "@connectrpc/connect/protocol";
 import { parseTimeout } from "@connectrpc/connect/protocol-grpc";
 import { respondWithError, respondWithMessage } from "./grpc-respond.js";
 import { checkDeclaredLength, envelope, unwrapUnaryEnvelope } from "./grpc-envelope.js";
-import {
-  contextValuesOf,
-  headerValue,
-  requestHeaderOf,
-  type CallRegistry,
-  type FastUnaryRequest,
-  type UnaryRoute,
-} from "./unary-routes.js";
+import { CallLifetime } from "./call-lifetime.js";
+import { headerValue, type CallRegistry, type UnaryRoute } from "./unary-routes.js";
 
 export interface GrpcUnaryOptions {
   readonly readMaxBytes: number;
@@ -44,44 +38,33 @@ export class GrpcUnaryCall {
   readonly #route: UnaryRoute;
   readonly #stream: http2.ServerHttp2Stream;
   readonly #headers: http2.IncomingHttpHeaders;
-  readonly #controller = new AbortController();
+  readonly #lifetime: CallLifetime;
   #chunks: Buffer[] = [];
   #size = 0;
-  #deadline: ReturnType<typeof setTimeout> | undefined;
-  #finished = false;
 
   constructor(options: GrpcUnaryOptions, route: UnaryRoute, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) {
     this.#options = options;
     this.#route = route;
     this.#stream = stream;
     this.#headers = headers;
+    this.#lifetime = new CallLifetime(options.calls, stream);
   }
 
   start(): void {
     const stream = this.#stream;
     // Errors on the stream (a reset, a broken connection) end in 'close'.
     stream.on("error", ignore);
-    stream.once("close", () => {
-      if (!this.#finished) {
-        this.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-      }
-    });
-    if (!this.#options.calls.accepting) {
-      this.#fail(new ConnectError("the server is shutting down: retry the call", Code.Unavailable));
+    const refusal = this.#lifetime.refusal();
+    if (refusal !== undefined) {
+      this.#fail(refusal);
       return;
     }
     stream.on("data", (chunk: Buffer) => this.#receive(chunk));
     stream.once("end", () => void this.#run());
   }
 
-  abort(reason: unknown): void {
-    if (!this.#finished && !this.#controller.signal.aborted) {
-      this.#controller.abort(reason);
-    }
-  }
-
   #receive(chunk: Buffer): void {
-    if (this.#finished) {
+    if (this.#lifetime.finished) {
       return;
     }
     this.#chunks.push(chunk);
@@ -97,7 +80,7 @@ export class GrpcUnaryCall {
   }
 
   async #run(): Promise<void> {
-    if (this.#finished) {
+    if (this.#lifetime.finished) {
       return;
     }
     const options = this.#options;
@@ -119,30 +102,19 @@ export class GrpcUnaryCall {
       return this.#fail(new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal));
     }
 
-    if (timeout.timeoutMs !== undefined) {
-      this.#deadline = setTimeout(() => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeout.timeoutMs);
-    }
     const compression = options.responseCompression(headerValue(this.#headers["grpc-accept-encoding"]));
-    const request: FastUnaryRequest = {
-      stream: false,
-      method,
-      service: method.parent,
-      message: input,
-      requestMethod: "POST",
-      url: `http://${headerValue(this.#headers[":authority"]) ?? "localhost"}${this.#headers[":path"]}`,
-      signal: this.#controller.signal,
-      header: requestHeaderOf(this.#headers),
-      contextValues: contextValuesOf(this.#stream.session?.socket, "2.0"),
-      protocolName: "grpc",
-      deadlineAt: timeout.timeoutMs === undefined ? undefined : Date.now() + timeout.timeoutMs,
-    };
-    options.calls.inFlight.add(this);
     let response: UnaryResponse | undefined;
     try {
-      response = await this.#route.call(request);
-      if (this.#controller.signal.aborted) {
-        throw this.#controller.signal.reason;
-      }
+      response = await this.#lifetime.invoke(this.#route, {
+        message: input,
+        url: `http://${headerValue(this.#headers[":authority"]) ?? "localhost"}${this.#headers[":path"]}`,
+        headers: this.#headers,
+        socket: this.#stream.session?.socket,
+        httpVersion: "2.0",
+        protocolName: "grpc",
+        timeoutMs: timeout.timeoutMs,
+      });
+      this.#lifetime.throwIfAborted();
       if (compression !== null) {
         response.header.set("grpc-encoding", compression.name);
       }
@@ -151,32 +123,25 @@ export class GrpcUnaryCall {
       if (compress) {
         message = await compression.compress(message);
       }
-      this.#finish();
+      this.#lifetime.finish();
       respondWithMessage(this.#stream, response.header, response.trailer, envelope(message, compress));
     } catch (e) {
       const error = e instanceof ConnectError ? e : new ConnectError("internal error", Code.Internal, undefined, undefined, e);
       if (compression !== null) {
         error.metadata.set("grpc-encoding", compression.name);
       }
-      this.#finish();
+      this.#lifetime.finish();
       respondWithError(this.#stream, response?.header, error);
-    } finally {
-      options.calls.inFlight.delete(this);
     }
   }
 
   #fail(error: ConnectError): void {
-    this.#finish();
+    this.#lifetime.finish();
     respondWithError(this.#stream, undefined, error);
     // The client may still be sending (an oversized message): stop reading.
     if (!this.#stream.readableEnded) {
       this.#stream.close();
     }
-  }
-
-  #finish(): void {
-    this.#finished = true;
-    clearTimeout(this.#deadline);
   }
 }
 
